@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+// eagleprep: chat datasets -> EAGLE-3 drafter training data, and the drafter trainer.
+// No Swift package dependencies: toolchain only, plus libzstd and OpenBLAS through system-library targets.
+import PackageDescription
+
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "eagleprep",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "eagleprep", targets: ["eagleprep"]),
+    ],
+    targets: [
+        // C libraries, each behind a system-library target and a thin Swift module.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+
+        // Core: checked sizes, little-endian binary reading, memory-mapped files, JSON lines, hashing, f16/bf16.
+        .target(name: "EagleCore"),
+        .target(name: "ZstdCompression", dependencies: ["CZstd"]),
+        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"], swiftSettings: release),
+        .target(name: "GGUF", dependencies: ["EagleCore"]),
+        .target(name: "Tokenization", dependencies: ["EagleCore", "GGUF"], swiftSettings: release),
+        .target(name: "ChatTemplates", dependencies: ["EagleCore"]),
+        .target(name: "EagleprepCLI", dependencies: [
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates",
+        ]),
+        .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
+
+        .target(name: "TestSupport", dependencies: ["EagleCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "EagleCoreTests", dependencies: ["EagleCore", "TestSupport"]),
+        .testTarget(name: "ZstdCompressionTests", dependencies: ["ZstdCompression", "TestSupport"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// ChatTemplates module (in progress)

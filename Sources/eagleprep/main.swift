@@ -1,0 +1,6 @@
+import EagleprepCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(EagleprepMain.run(CommandLine.arguments))
