@@ -30,7 +30,7 @@ public enum Zstd {
     }
 
     public static func compress(_ input: [UInt8], level: Int32 = 3) throws(ZstdError) -> [UInt8] {
-        try input.withUnsafeBytes { (b) throws(ZstdError) -> [UInt8] in try compress(b, level: level) }
+        try input.withUnsafeBytes { b in Result { () throws(ZstdError) in try compress(b, level: level) } }.get()
     }
 
     /// Decompresses a buffer of one or more frames. The output may not exceed `maxSize` bytes: a frame that
@@ -71,6 +71,6 @@ public enum Zstd {
     }
 
     public static func decompress(_ input: [UInt8], maxSize: Int) throws(ZstdError) -> [UInt8] {
-        try input.withUnsafeBytes { (b) throws(ZstdError) -> [UInt8] in try decompress(b, maxSize: maxSize) }
+        try input.withUnsafeBytes { b in Result { () throws(ZstdError) in try decompress(b, maxSize: maxSize) } }.get()
     }
 }
