@@ -23,8 +23,9 @@ let package = Package(
         .target(name: "GGUF", dependencies: ["EagleCore"]),
         .target(name: "Tokenization", dependencies: ["EagleCore", "GGUF"], swiftSettings: release),
         .target(name: "ChatTemplates", dependencies: ["EagleCore"]),
+        .target(name: "Conversations", dependencies: ["EagleCore"]),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -37,6 +38,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
