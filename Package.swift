@@ -24,8 +24,9 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["EagleCore", "GGUF"], swiftSettings: release),
         .target(name: "ChatTemplates", dependencies: ["EagleCore"]),
         .target(name: "Conversations", dependencies: ["EagleCore"]),
+        .target(name: "TokenShards", dependencies: ["EagleCore", "ZstdCompression"]),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
+        .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,74 @@
+import EagleCore
+import Foundation
+import TokenShards
+import XCTest
+
+final class TokenShardTests: XCTestCase {
+    var dir: String!
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "eagleprep-shard-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func samples() -> [TokenSample] {
+        (0..<50).map { k in
+            let n = k == 7 ? 0 : 1 + (k * 37) % 300
+            return TokenSample(ids: (0..<n).map { Int32(($0 * 7919 + k) % 128_256) }, lossMask: (0..<n).map { UInt8(($0 + k) % 3 == 0 ? 1 : 0) },
+                               sourceFile: UInt32(k % 3), sourceLine: UInt64(k + 1), recordIndex: UInt64(k))
+        }
+    }
+
+    func writeShard(_ name: String = "s.eptok") throws -> String {
+        let path = dir + "/" + name
+        let w = try TokenShardWriter(path: path, metadata: .object(JSONObject([("tokenizer_sha256", .string("abc"))])))
+        for s in samples() { try w.append(s) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing at the final path before finish()")
+        try w.finish()
+        return path
+    }
+
+    func testRoundTripWithRandomAccess() throws {
+        let r = try TokenShardReader(path: writeShard())
+        XCTAssertEqual(r.count, 50)
+        XCTAssertEqual(r.metadata["tokenizer_sha256"], .string("abc"))
+        let expected = samples()
+        for k in [49, 0, 7, 23] { XCTAssertEqual(try r.sample(k), expected[k], "sample \(k)") }
+        XCTAssertEqual(r.length(of: 3), expected[3].ids.count)
+        XCTAssertThrowsError(try r.sample(50))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["s.eptok"])
+    }
+
+    func testUnfinishedWriterLeavesNothing() throws {
+        do {
+            let w = try TokenShardWriter(path: dir + "/u.eptok", metadata: .object(JSONObject()))
+            try w.append(samples()[0])
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    /// Each corruption is detected and named; none crashes.
+    func testCorruptionsAreDetected() throws {
+        let good = try FileIO.readAll(path: writeShard())
+        func check(_ name: String, _ mutate: (inout [UInt8]) -> Void, _ fragment: String, atSample k: Int? = nil) throws {
+            var b = good
+            mutate(&b)
+            let p = dir + "/" + name
+            try FileIO.writeAtomically(path: p, bytes: b)
+            do {
+                let r = try TokenShardReader(path: p)
+                guard let k else { return XCTFail("\(name): opened a corrupt shard") }
+                XCTAssertThrowsError(try r.sample(k), name) { XCTAssertTrue("\($0)".contains(fragment), "\(name): \($0)") }
+            } catch {
+                XCTAssertNil(k, "\(name): \(error)")
+                XCTAssertTrue("\(error)".contains(fragment), "\(name): \(error)")
+            }
+        }
+        try check("magic", { $0[0] = 0 }, "header.magic")
+        try check("version", { $0[8] = 9 }, "unsupported version 9")
+        try check("truncated", { $0.removeLast(10) }, "footer.magic")
+        try check("footer count", { b in b[b.count - 16] &+= 1 }, "does not end at the footer")
+        try check("payload", { b in b[200] ^= 0xFF }, "checksum mismatch", atSample: 0)
+        try check("empty", { $0 = [] }, "file truncated")
+    }
+}
