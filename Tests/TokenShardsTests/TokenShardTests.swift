@@ -68,7 +68,11 @@ final class TokenShardTests: XCTestCase {
         try check("version", { $0[8] = 9 }, "unsupported version 9")
         try check("truncated", { $0.removeLast(10) }, "footer.magic")
         try check("footer count", { b in b[b.count - 16] &+= 1 }, "does not end at the footer")
-        try check("payload", { b in b[200] ^= 0xFF }, "checksum mismatch", atSample: 0)
+        // The last record's frame ends where the index starts (footer: index offset u64 at count − 24).
+        try check("payload", { b in
+            let indexOffset = (0..<8).reduce(0) { $0 | Int(b[b.count - 24 + $1]) << (8 * $1) }
+            b[indexOffset - 5] ^= 0xFF
+        }, "checksum mismatch", atSample: 49)
         try check("empty", { $0 = [] }, "file truncated")
     }
 }
