@@ -25,8 +25,9 @@ let package = Package(
         .target(name: "ChatTemplates", dependencies: ["EagleCore"]),
         .target(name: "Conversations", dependencies: ["EagleCore"]),
         .target(name: "TokenShards", dependencies: ["EagleCore", "ZstdCompression"]),
+        .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations"]),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -41,6 +42,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
         .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"]),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "TestSupport"]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
