@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "ChatTemplates", dependencies: ["EagleCore"]),
         .target(name: "Conversations", dependencies: ["EagleCore"]),
         .target(name: "TokenShards", dependencies: ["EagleCore", "ZstdCompression"]),
-        .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations"]),
+        .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards"]),
         .target(name: "EagleprepCLI", dependencies: [
             "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData",
         ]),

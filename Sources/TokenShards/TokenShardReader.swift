@@ -30,24 +30,28 @@ public struct TokenShardReader: Sendable {
             throw r.error("header.version", "unsupported version \(version) (this build reads \(TokenShardFormat.version))", at: 8)
         }
         _ = try r.u32("header.flags")
-        let metaLength = try r.count("header.metadata_length", limit: min(TokenShardFormat.maxMetadataBytes, r.remaining))
-        let metaBytes = try r.slice(metaLength, "metadata")
-        do { metadata = try JSONParser.parse(utf8: metaBytes.bindMemory(to: UInt8.self)) } catch {
-            throw r.error("metadata", "invalid JSON: \(error)", at: TokenShardFormat.headerSize)
-        }
         let dataStart = r.offset
         guard file.count >= dataStart + TokenShardFormat.footerSize else { throw r.error("footer", "file truncated") }
-        var f = BinaryReader(bytes: file.bytes, source: path, offset: file.count - TokenShardFormat.footerSize)
-        let indexOffset = try f.count("footer.index_offset", limit: file.count)
-        let n = try f.count("footer.sample_count", limit: file.count / TokenShardFormat.indexEntrySize)
+        let footerAt = file.count - TokenShardFormat.footerSize
+        var f = BinaryReader(bytes: file.bytes, source: path, offset: footerAt)
+        let metaOffset = try f.count("footer.metadata_offset", limit: footerAt)
+        let metaLength = try f.count("footer.metadata_length", limit: TokenShardFormat.maxMetadataBytes)
+        let indexOffset = try f.count("footer.index_offset", limit: footerAt)
+        let n = try f.count("footer.sample_count", limit: footerAt / TokenShardFormat.indexEntrySize)
         guard Array(try f.slice(8, "footer.magic")) == TokenShardFormat.magic else {
             throw f.error("footer.magic", "missing: the file is truncated or was not finished", at: file.count - 8)
         }
-        let expectedEnd = try CheckedArithmetic.add(
+        let indexEnd = try CheckedArithmetic.add(
             indexOffset, try CheckedArithmetic.multiply([n, TokenShardFormat.indexEntrySize], field: "index size", source: path),
             field: "index end", source: path)
-        guard expectedEnd == file.count - TokenShardFormat.footerSize, indexOffset >= dataStart else {
-            throw f.error("footer.index_offset", "index of \(n) entries at \(indexOffset) does not end at the footer (\(file.count - TokenShardFormat.footerSize))")
+        guard metaOffset >= dataStart, try CheckedArithmetic.add(metaOffset, metaLength, field: "metadata end", source: path) == indexOffset,
+              indexEnd == footerAt else {
+            throw f.error("footer", "metadata at \(metaOffset)+\(metaLength) and index of \(n) entries at \(indexOffset) do not end at the footer (\(footerAt))", at: footerAt)
+        }
+        var mr = BinaryReader(bytes: file.bytes, source: path, offset: metaOffset)
+        let metaBytes = try mr.slice(metaLength, "metadata")
+        do { metadata = try JSONParser.parse(utf8: metaBytes.bindMemory(to: UInt8.self)) } catch {
+            throw mr.error("metadata", "invalid JSON: \(error)", at: metaOffset)
         }
         var ir = BinaryReader(bytes: file.bytes, source: path, offset: indexOffset)
         var list: [Entry] = []
@@ -68,7 +72,7 @@ public struct TokenShardReader: Sendable {
             next = try CheckedArithmetic.add(next, e.compressedSize, field: "\(field).compressed_size", source: path)
             list.append(e)
         }
-        guard next == indexOffset else { throw ir.error("index", "records end at \(next) but the index starts at \(indexOffset)") }
+        guard next == metaOffset else { throw ir.error("index", "records end at \(next) but the metadata starts at \(metaOffset)") }
         entries = list
         count = n
     }

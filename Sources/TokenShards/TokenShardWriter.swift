@@ -4,9 +4,10 @@ import ZstdCompression
 import Glibc
 #endif
 
-/// Writes one token shard: header and metadata, one zstd frame per sample, an index, a footer. Data goes to
-/// `PATH.partial`; `finish()` appends index and footer, fsyncs and renames to `PATH`, so a crash never leaves a
-/// file at `PATH` that is not complete.
+/// Writes one token shard (docs/token-shards.md): header, one zstd frame per sample, metadata, index, footer.
+/// Data goes to `PATH.partial`; `finish(metadata:)` appends metadata, index and footer, fsyncs and renames to
+/// `PATH`, so a crash never leaves a file at `PATH` that is not complete. Metadata is written last, so it can
+/// describe what the shard turned out to hold.
 public final class TokenShardWriter {
     public let path: String
     private let partialPath: String
@@ -17,19 +18,16 @@ public final class TokenShardWriter {
     private let level: Int32
     private var finished = false
 
-    public init(path: String, metadata: JSONValue, compressionLevel: Int32 = 3) throws {
+    public init(path: String, compressionLevel: Int32 = 3) throws {
         self.path = path
         partialPath = path + ".partial"
         level = compressionLevel
         fd = open(partialPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: partialPath, operation: "open", errno: errno) }
-        let meta = Array(JSONWriter.string(metadata).utf8)
         var h = BinaryWriter()
         h.raw(TokenShardFormat.magic)
         h.u32(TokenShardFormat.version)
         h.u32(0)
-        h.u64(UInt64(meta.count))
-        h.raw(meta)
         try FileIO.writeFully(fd: fd, bytes: h.bytes, path: partialPath)
         offset = h.bytes.count
     }
@@ -62,10 +60,15 @@ public final class TokenShardWriter {
         count += 1
     }
 
-    /// Writes index and footer, makes the file durable and moves it into place.
-    public func finish() throws {
-        var tail = index
+    /// Writes metadata, index and footer, makes the file durable and moves it into place.
+    public func finish(metadata: JSONValue) throws {
+        let meta = Array(JSONWriter.string(metadata).utf8)
+        var tail = BinaryWriter()
+        tail.raw(meta)
+        tail.raw(index.bytes)
         tail.u64(UInt64(offset))
+        tail.u64(UInt64(meta.count))
+        tail.u64(UInt64(offset + meta.count))
         tail.u64(UInt64(count))
         tail.raw(TokenShardFormat.magic)
         try FileIO.writeFully(fd: fd, bytes: tail.bytes, path: partialPath)

@@ -21,10 +21,10 @@ final class TokenShardTests: XCTestCase {
 
     func writeShard(_ name: String = "s.eptok") throws -> String {
         let path = dir + "/" + name
-        let w = try TokenShardWriter(path: path, metadata: .object(JSONObject([("tokenizer_sha256", .string("abc"))])))
+        let w = try TokenShardWriter(path: path)
         for s in samples() { try w.append(s) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing at the final path before finish()")
-        try w.finish()
+        try w.finish(metadata: .object(JSONObject([("tokenizer_sha256", .string("abc"))])))
         return path
     }
 
@@ -41,7 +41,7 @@ final class TokenShardTests: XCTestCase {
 
     func testUnfinishedWriterLeavesNothing() throws {
         do {
-            let w = try TokenShardWriter(path: dir + "/u.eptok", metadata: .object(JSONObject()))
+            let w = try TokenShardWriter(path: dir + "/u.eptok")
             try w.append(samples()[0])
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
@@ -67,11 +67,11 @@ final class TokenShardTests: XCTestCase {
         try check("magic", { $0[0] = 0 }, "header.magic")
         try check("version", { $0[8] = 9 }, "unsupported version 9")
         try check("truncated", { $0.removeLast(10) }, "footer.magic")
-        try check("footer count", { b in b[b.count - 16] &+= 1 }, "does not end at the footer")
-        // The last record's frame ends where the index starts (footer: index offset u64 at count − 24).
+        try check("footer count", { b in b[b.count - 16] &+= 1 }, "do not end at the footer")
+        // The last record's frame ends where the metadata starts (footer: metadata offset u64 at count − 40).
         try check("payload", { b in
-            let indexOffset = (0..<8).reduce(0) { $0 | Int(b[b.count - 24 + $1]) << (8 * $1) }
-            b[indexOffset - 5] ^= 0xFF
+            let metaOffset = (0..<8).reduce(0) { $0 | Int(b[b.count - 40 + $1]) << (8 * $1) }
+            b[metaOffset - 5] ^= 0xFF
         }, "checksum mismatch", atSample: 49)
         try check("empty", { $0 = [] }, "file truncated")
     }
