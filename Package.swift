@@ -25,9 +25,11 @@ let package = Package(
         .target(name: "ChatTemplates", dependencies: ["EagleCore"]),
         .target(name: "Conversations", dependencies: ["EagleCore"]),
         .target(name: "TokenShards", dependencies: ["EagleCore", "ZstdCompression"]),
+        .target(name: "SafeTensors", dependencies: ["EagleCore"]),
+        .target(name: "DraftVocabulary", dependencies: ["EagleCore", "TokenShards", "SafeTensors"], swiftSettings: release),
         .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards"]),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -43,6 +45,9 @@ let package = Package(
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
         .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(name: "DraftVocabularyTests", dependencies: ["DraftVocabulary", "TokenShards", "SafeTensors", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+// DraftVocabulary module (in progress)
