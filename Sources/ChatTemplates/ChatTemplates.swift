@@ -1,1 +1,0 @@
-// ChatTemplates module (in progress)
