@@ -48,15 +48,16 @@ struct BenchCommand: Subcommand {
             }
             print("{\"impl\":\"eagleprep\",\"check\":\"\(check)\",\"compared\":\(compared),\"mismatched\":\(mismatched)}")
         }
+        let documents = docs
         for threads in threadList {
             var times: [Double] = []
             var tokens = 0
             for run in 0...runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let counts = try parallelMap(count: threads, threads: threads) { w -> Int in
-                    let lo = docs.count * w / threads, hi = docs.count * (w + 1) / threads
+                    let lo = documents.count * w / threads, hi = documents.count * (w + 1) / threads
                     var n = 0
-                    for i in lo..<hi { n += tokenizer.encode(docs[i]).count }
+                    for i in lo..<hi { n += tokenizer.encode(documents[i]).count }
                     return n
                 }
                 let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
@@ -72,7 +73,7 @@ struct BenchCommand: Subcommand {
 
     static func peakRSSMegabytes() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
     }
 }
