@@ -19,9 +19,9 @@ struct EncodeCommand: Subcommand {
 
     static func run(_ args: ParsedArguments) throws {
         try args.noPositionals()
-        let tokenizer = try Tokenizer.load(path: args.required("tokenizer"))
         let special = args.flag("special")
         let threads = try args.int("threads", default: JSONLinesMap.defaultThreads(), range: 1...1024)!
+        let tokenizer = try Tokenizer.load(path: args.required("tokenizer"))
         let input = args.string("input") ?? "-"
         try JSONLinesMap.run(input: input, output: BufferedOutput(), threads: threads) { value, line in
             guard let text = value["text"]?.stringValue else {
@@ -50,9 +50,9 @@ struct DecodeCommand: Subcommand {
 
     static func run(_ args: ParsedArguments) throws {
         try args.noPositionals()
-        let tokenizer = try Tokenizer.load(path: args.required("tokenizer"))
         let skip = args.flag("skip-special")
         let threads = try args.int("threads", default: JSONLinesMap.defaultThreads(), range: 1...1024)!
+        let tokenizer = try Tokenizer.load(path: args.required("tokenizer"))
         let input = args.string("input") ?? "-"
         let path = input == "-" ? "<stdin>" : input
         try JSONLinesMap.run(input: input, output: BufferedOutput(), threads: threads) { value, line in

@@ -184,7 +184,7 @@ public struct GGUFFile: Sendable {
     // MARK: parsing
 
     private static func readString(_ r: inout BinaryReader, _ field: String, _ limits: GGUFLimits) throws(BinaryFormatError) -> String {
-        let n = try r.count("\(field).length", limit: min(limits.maxStringBytes, r.remaining))
+        let n = try r.count("\(field).length", limit: limits.maxStringBytes)
         return try r.utf8String(n, field)
     }
 

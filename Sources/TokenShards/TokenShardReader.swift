@@ -34,13 +34,13 @@ public struct TokenShardReader: Sendable {
         guard file.count >= dataStart + TokenShardFormat.footerSize else { throw r.error("footer", "file truncated") }
         let footerAt = file.count - TokenShardFormat.footerSize
         var f = BinaryReader(bytes: file.bytes, source: path, offset: footerAt)
+        guard Array(file.bytes[(file.count - 8)...]) == TokenShardFormat.magic else {
+            throw f.error("footer.magic", "missing: the file is truncated or was not finished", at: file.count - 8)
+        }
         let metaOffset = try f.count("footer.metadata_offset", limit: footerAt)
         let metaLength = try f.count("footer.metadata_length", limit: TokenShardFormat.maxMetadataBytes)
         let indexOffset = try f.count("footer.index_offset", limit: footerAt)
         let n = try f.count("footer.sample_count", limit: footerAt / TokenShardFormat.indexEntrySize)
-        guard Array(try f.slice(8, "footer.magic")) == TokenShardFormat.magic else {
-            throw f.error("footer.magic", "missing: the file is truncated or was not finished", at: file.count - 8)
-        }
         let indexEnd = try CheckedArithmetic.add(
             indexOffset, try CheckedArithmetic.multiply([n, TokenShardFormat.indexEntrySize], field: "index size", source: path),
             field: "index end", source: path)

@@ -52,7 +52,7 @@ final class ConversationReaderTests: XCTestCase {
         XCTAssertTrue(mt[0].messages[0]["content"]!.stringValue!.hasPrefix("Compose an engaging travel blog post about a recent trip to Hawaii"))
 
         let glaive = try read(base + "llamafactory_glaive_toolcall_en_demo.json").kept
-        XCTAssertEqual(roles(glaive[0]), ["user", "assistant", "user", "assistant", "tool", "assistant"])
+        XCTAssertEqual(roles(glaive[0]), ["user", "assistant", "user", "assistant", "tool", "assistant", "user", "assistant"])
         let call = glaive[0].messages[3]["tool_calls"]!.arrayValue![0]["function"]!
         XCTAssertEqual(call["name"], .string("search_recipes"))
         XCTAssertEqual(call["arguments"]?["ingredients"], .array([.string("chicken"), .string("bell peppers"), .string("rice")]))
@@ -87,9 +87,9 @@ final class ConversationReaderTests: XCTestCase {
         XCTAssertEqual(kept.map(\.line), [1, 10])
         XCTAssertEqual(kept[1].messages[0]["content"], .string("ab"))
         let expected: [(Int, RejectReason, String)] = [
-            (2, .invalidJSON, "invalid JSON: line 1, column 49: unexpected end of input"),
+            (2, .invalidJSON, "invalid JSON: line 1, column 48: unexpected end of input in array"),
             (3, .notAnObject, "expected a JSON object, found an array"),
-            (4, .unknownFormat, "expected a \"messages\", \"conversations\" or \"instruction\" field, found keys \"text\""),
+            (4, .unknownFormat, "record has no \"messages\" field (reading as messages)"),
             (5, .unknownRole, "messages[0]: unknown role \"narrator\""),
             (6, .empty, "conversation has no messages"),
             (8, .malformed, "messages[0].content[0]: unsupported content part of type \"image_url\""),

@@ -83,7 +83,7 @@ final class GGUFReaderTests: XCTestCase {
             ("version", badVersion, "unsupported GGUF version 9"),
             ("truncated", Array(good.prefix(40)), "file truncated"),
             ("array count", hugeCount.bytes, "metadata[k].count"),
-            ("string length", hugeString.bytes, "metadata[0].key.length"),
+            ("string length", hugeString.bytes, "metadata[0].key.length at byte 24: value 1125899906842624 exceeds the limit of 67108864"),
             ("value type", badType.bytes, "unknown metadata value type 99"),
             ("tensor past end", pastEnd.bytes, "extends past the data section"),
             ("size overflow", overflow.bytes, "overflows"),
