@@ -7,6 +7,9 @@ public enum EagleprepMain {
     public static let version = "0.1.0"
 
     public static let commands: [any Subcommand.Type] = [
+        TokenizeCommand.self,
+        RenderCommand.self,
+        InspectCommand.self,
         EncodeCommand.self,
         DecodeCommand.self,
         BenchCommand.self,
