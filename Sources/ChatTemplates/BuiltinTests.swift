@@ -88,7 +88,7 @@ extension Interpreter {
             guard let s = value.stringValue else { return false }
             return TestCatalog.jinjaTests.contains(s)
         default:
-            throw TemplateError.runtime("No test named \(reprString(name)).")
+            throw TemplateError.runtime("No test named \(reprString(name)) found.")
         }
     }
 }

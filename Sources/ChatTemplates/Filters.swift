@@ -202,7 +202,7 @@ extension Interpreter {
             if FilterCatalog.jinjaFilters.contains(name) {
                 throw TemplateError.unsupported("filter '\(name)'", "the filter \(reprString(name)) is not supported")
             }
-            throw TemplateError.runtime("No filter named \(reprString(name)).")
+            throw TemplateError.runtime("No filter named \(reprString(name)) found.")
         }
     }
 

@@ -54,9 +54,7 @@ enum PythonString {
                 while i < a.count, isPythonWhitespace(a[i]) { i += 1 }
                 if i >= a.count { break }
                 if maxsplit >= 0 && parts.count == maxsplit {
-                    var end = a.count
-                    while end > i, isPythonWhitespace(a[end - 1]) { end -= 1 }
-                    parts.append(string(a[i..<end]))
+                    parts.append(string(a[i...]))  // the remainder keeps its trailing whitespace
                     break
                 }
                 let start = i
@@ -88,9 +86,7 @@ enum PythonString {
                 while i > 0, isPythonWhitespace(a[i - 1]) { i -= 1 }
                 if i <= 0 { break }
                 if parts.count == maxsplit {
-                    var start = 0
-                    while start < i, isPythonWhitespace(a[start]) { start += 1 }
-                    parts.append(string(a[start..<i]))
+                    parts.append(string(a[..<i]))  // the remainder keeps its leading whitespace
                     break
                 }
                 let end = i

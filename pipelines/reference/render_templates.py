@@ -6,7 +6,7 @@ For every template below and every conversation in ``pipelines/reference/templat
 ``tokenizer.apply_chat_template(messages, tools=..., add_generation_prompt=..., tokenize=False)`` does in
 transformers 5.24.0 / jinja2 3.1.6: ``_normalize_chat_messages`` (drop keys whose value is None), then
 ``transformers.utils.chat_template_utils.render_jinja_template`` with the tokenizer's special tokens map as extra
-variables (only bos_token and eos_token here; tokens that are null in tokenizer_config.json are left out, as
+variables (bos, eos, unk, sep, pad, cls and mask tokens as set in tokenizer_config.json; null ones are left out, as
 transformers leaves them out). ``strftime_now`` is pinned to 2026-11-29 09:05:03 by replacing the module's
 ``datetime`` class before anything is compiled.
 
@@ -23,6 +23,9 @@ Output, under ``Tests/ChatTemplatesTests/Fixtures/goldens/``:
   ``{"conversation", "add_generation_prompt", "error", "error_type", "error_line"}`` (``error`` is the exception's
   message; ``error_line`` the template line jinja2 reports for syntax errors, else null);
 * ``conversations.json``: the conversations exactly as fed to transformers (name → {messages, tools});
+* ``unit_cases.jsonl``: the small templates of ``pipelines/reference/template_unit_cases.json`` (whitespace
+  control, operators, loops, macros, filters, tests, errors) rendered by transformers' compiled environment
+  (``_compile_jinja_template(template).render(**variables)``), each line the case plus ``output`` or ``error``;
 * ``manifest.json``: versions, the pinned date, and per template its shared-data path, sha256 of the template text,
   the special tokens passed and pass/error counts.
 
@@ -57,7 +60,8 @@ chat_template_utils.datetime = _PinnedDatetime
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(REPO, "Tests", "ChatTemplatesTests", "Fixtures", "goldens")
 CONVERSATIONS = os.path.join(REPO, "pipelines", "reference", "template_conversations")
-SPECIAL_TOKEN_KEYS = ["bos_token", "eos_token"]
+UNIT_CASES = os.path.join(REPO, "pipelines", "reference", "template_unit_cases.json")
+SPECIAL_TOKEN_KEYS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
 DEFAULT_TOKENS = {"bos_token": "<s>", "eos_token": "</s>"}
 
 # (golden name, path relative to the shared data folder)
@@ -117,6 +121,29 @@ def render(template, conversation, add_generation_prompt, tokens):
     return rendered[0]
 
 
+def error_fields(e):
+    """The exception as a golden: jinja2's message (without the source excerpt), its type and line if any."""
+    return {
+        "error": getattr(e, "message", None) or str(e),
+        "error_type": type(e).__name__,
+        "error_line": getattr(e, "lineno", None),
+    }
+
+
+def render_unit_cases():
+    lines = []
+    for case in json.load(open(UNIT_CASES, encoding="utf-8")):
+        record = dict(case)
+        try:
+            record["output"] = chat_template_utils._compile_jinja_template(case["template"]).render(**case["variables"])
+        except Exception as e:  # noqa: BLE001 - every jinja2 failure is a golden
+            record.update(error_fields(e))
+        lines.append(json.dumps(record, ensure_ascii=False))
+    with open(os.path.join(OUT, "unit_cases.jsonl"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"unit cases: {len(lines)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared-data", default=os.path.join(os.path.dirname(REPO), "shared", "data"))
@@ -161,9 +188,7 @@ def main():
                     record["output"] = render(template, conversation, agp, tokens)
                     counts["rendered"] += 1
                 except Exception as e:  # noqa: BLE001 - every jinja2/transformers failure is a golden
-                    record["error"] = getattr(e, "message", None) or str(e)
-                    record["error_type"] = type(e).__name__
-                    record["error_line"] = getattr(e, "lineno", None)
+                    record.update(error_fields(e))
                     counts["errors"] += 1
                 lines.append(json.dumps(record, ensure_ascii=False))
         with open(os.path.join(OUT, name + ".jsonl"), "w", encoding="utf-8", newline="\n") as f:
@@ -177,6 +202,7 @@ def main():
         })
         print(f"{name:55s} rendered {counts['rendered']:3d}  errors {counts['errors']:3d}")
 
+    render_unit_cases()
     with open(os.path.join(OUT, "conversations.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(conversations, f, ensure_ascii=False, indent=1)
         f.write("\n")
