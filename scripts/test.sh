@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# The test command: setup (system libraries, model fetch; no release build), then the whole Swift test suite.
-set -euo pipefail
+# The test command: setup (system libraries, model fetch; no release build), then the whole XCTest suite.
+# Ends with one summary line "Tests: N passed, N failed, N skipped".
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --no-build
+scripts/setup.sh --no-build || exit 1
 mkdir -p .build
-swift test 2>&1 | grep --line-buffered -Ev '^Test Case .* started|^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Building)' | tee .build/test-output.txt
+log=.build/test-output.txt
+swift test --disable-swift-testing 2>&1 \
+  | grep --line-buffered -Ev '^Test Case .* started|^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Building)' \
+  | tee "$log"
+status=${PIPESTATUS[0]}
+passed=$(grep -cE "^Test Case '.*' passed" "$log")
+failed=$(grep -cE "^Test Case '.*' failed" "$log")
+skipped=$(grep -cE "^Test Case '.*' skipped" "$log")
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "test.sh: no test ran" >&2; exit 1; fi
+exit "$status"
