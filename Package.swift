@@ -17,7 +17,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
         // Core: checked sizes, little-endian binary reading, memory-mapped files, JSON lines, hashing, f16/bf16.
-        .target(name: "EagleCore"),
+        .target(name: "EagleCore", swiftSettings: release),
         .target(name: "ZstdCompression", dependencies: ["CZstd"]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"], swiftSettings: release),
         .target(name: "GGUF", dependencies: ["EagleCore"]),
