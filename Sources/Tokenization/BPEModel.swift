@@ -48,39 +48,59 @@ struct BPEModel: Sendable {
         fuseUnk = c.fuseUnk
         byteFallback = c.byteFallback
 
+        // Encoding keys: raw bytes for byte-level vocabularies (spellings outside the alphabet are kept aside).
         var vocab = ByteStringTable(minimumCapacity: c.vocab.count)
         var unmappable = ByteStringTable(minimumCapacity: 4)
-        for e in 0 ..< c.vocab.count {
-            let spelling = c.vocab[e]
-            let id = c.vocabIds[e]
-            spellings(spelling, id)
-            if byteLevel {
-                let raw = spelling.withUnsafeBufferPointer { ByteLevelAlphabet.rawBytes(ofSpelling: $0) }
-                if let raw {
-                    vocab.insert(raw, value: id)
+        var key: [UInt8] = []
+        c.vocab.bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            for e in 0 ..< c.vocab.count {
+                let end = c.vocab.ends[e]
+                let spelling = UnsafeBufferPointer(rebasing: all[start ..< end])
+                spellings(c.vocab.bytes[start ..< end], c.vocabIds[e])
+                key.removeAll(keepingCapacity: true)
+                if !byteLevel {
+                    vocab.insert(spelling, value: c.vocabIds[e])
+                } else if ByteLevelAlphabet.appendRawBytes(ofSpelling: spelling, to: &key) {
+                    key.withUnsafeBufferPointer { vocab.insert($0, value: c.vocabIds[e]) }
                 } else {
-                    unmappable.insert(Array(spelling), value: id)
+                    unmappable.insert(spelling, value: c.vocabIds[e])
                 }
-            } else {
-                vocab.insert(Array(spelling), value: id)
+                start = end
             }
         }
 
-        func key(_ s: ArraySlice<UInt8>) -> [UInt8]? {
-            byteLevel ? s.withUnsafeBufferPointer { ByteLevelAlphabet.rawBytes(ofSpelling: $0) } : Array(s)
-        }
+        // Merges: (left id, right id) → (rank, id of left+right).
         let mergeCount = c.merges.count / 2
         var merges = PairTable(minimumCapacity: mergeCount)
-        for m in 0 ..< mergeCount {
-            let l = c.merges[2 * m], r = c.merges[2 * m + 1]
-            func missing(_ s: some Collection<UInt8>) -> TokenizerError {
-                .invalidValue(path: path, key: "model.merges[\(m)]",
-                              message: "token \(String(decoding: s, as: UTF8.self).debugDescription) is not in the vocabulary")
+        var failure: (Int, [UInt8])?
+        vocab.withView { v in
+            c.merges.bytes.withUnsafeBufferPointer { all in
+                func append(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+                    byteLevel ? ByteLevelAlphabet.appendRawBytes(ofSpelling: s, to: &key) : { key.append(contentsOf: s); return true }()
+                }
+                for m in 0 ..< mergeCount {
+                    let l = UnsafeBufferPointer(rebasing: all[(m == 0 ? 0 : c.merges.ends[2 * m - 1]) ..< c.merges.ends[2 * m]])
+                    let r = UnsafeBufferPointer(rebasing: all[c.merges.ends[2 * m] ..< c.merges.ends[2 * m + 1]])
+                    key.removeAll(keepingCapacity: true)
+                    let lOK = append(l)
+                    let split = key.count
+                    let rOK = append(r)
+                    let ids = key.withUnsafeBufferPointer { k -> (Int32, Int32, Int32) in
+                        let p = k.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        return (lOK ? v.lookup(p, split) : -1, rOK ? v.lookup(p + split, k.count - split) : -1,
+                                lOK && rOK ? v.lookup(p, k.count) : -1)
+                    }
+                    if ids.0 < 0 { failure = (m, Array(l)); return }
+                    if ids.1 < 0 { failure = (m, Array(r)); return }
+                    if ids.2 < 0 { failure = (m, Array(l) + Array(r)); return }
+                    merges.insert(ids.0, ids.1, rank: Int32(m), merged: ids.2)
+                }
             }
-            guard let lk = key(l), let a = vocab.lookup(lk) else { throw missing(l) }
-            guard let rk = key(r), let b = vocab.lookup(rk) else { throw missing(r) }
-            guard let merged = vocab.lookup(lk + rk) else { throw missing(l + r) }
-            merges.insert(a, b, rank: Int32(m), merged: merged)
+        }
+        if let (m, token) = failure {
+            throw .invalidValue(path: path, key: "model.merges[\(m)]",
+                                message: "token \(String(decoding: token, as: UTF8.self).debugDescription) is not in the vocabulary")
         }
 
         var byteIds = [Int32](repeating: -1, count: 256)

@@ -30,19 +30,25 @@ enum ByteLevelAlphabet {
 
     /// The raw bytes a byte-level token spelling stands for, or nil if it has a character outside the alphabet.
     static func rawBytes(ofSpelling utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard let base = utf8.baseAddress else { return [] }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
-        var i = 0
-        while i < utf8.count {
-            let (cp, l) = decodeScalar(base, i, utf8.count)
-            guard cp < 0x144 else { return nil }
-            let b = byteOfScalar[Int(cp)]
-            guard b >= 0 else { return nil }
-            out.append(UInt8(b))
-            i += l
+        return appendRawBytes(ofSpelling: utf8, to: &out) ? out : nil
+    }
+
+    /// Appends the raw bytes of a spelling to `out`; false (with `out` partly extended) if the spelling has a
+    /// character outside the alphabet.
+    static func appendRawBytes(ofSpelling utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        guard let base = utf8.baseAddress else { return true }
+        return byteOfScalar.withUnsafeBufferPointer { table in
+            var i = 0
+            while i < utf8.count {
+                let (cp, l) = decodeScalar(base, i, utf8.count)
+                guard cp < 0x144, table[Int(cp)] >= 0 else { return false }
+                out.append(UInt8(table[Int(cp)]))
+                i += l
+            }
+            return true
         }
-        return out
     }
 
     /// The spelling (UTF-8 of the alphabet characters) of raw bytes.

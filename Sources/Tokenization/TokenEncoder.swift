@@ -9,13 +9,15 @@
 public final class TokenEncoder {
     public let tokenizer: Tokenizer
     private let stages: [Stage]
-    private let scratch = BPEScratch()
+    private let scratch: BPEScratch
     private var segments: [AddedVocabulary.Segment] = []
     private var innerSegments: [AddedVocabulary.Segment] = []
     private var normalized: [UInt8] = []
     private var normalizeScratch: [UInt8] = []
     /// One buffer per stage, for stages that rewrite their piece (prefix space, Metaspace).
     private let stageBuffers: [StageBuffer]
+    /// When set, pre-tokenized pieces are collected here instead of being encoded (`preTokenize(_:)`).
+    private var collectedPieces: [[UInt8]]?
 
     /// Pre-tokenizer stages after simplification: `ByteLevel` becomes an optional prefix-space stage and an
     /// optional GPT-2 split (its byte mapping is a no-op on raw-byte vocabularies).
@@ -30,8 +32,10 @@ public final class TokenEncoder {
         var bytes: [UInt8] = []
     }
 
-    init(_ tokenizer: Tokenizer) {
+    /// `scratch`: the BPE work space and word cache to use (by default a new one owned by this encoder).
+    init(_ tokenizer: Tokenizer, scratch: BPEScratch = BPEScratch()) {
         self.tokenizer = tokenizer
+        self.scratch = scratch
         var stages: [Stage] = []
         for s in tokenizer.preTokenizer.stages {
             switch s {
@@ -66,6 +70,24 @@ public final class TokenEncoder {
             }
         }
         if addSpecialTokens { ids.append(contentsOf: tokenizer.postProcessor.suffix) }
+    }
+
+    /// The pieces the pre-tokenizer alone cuts `text` into (HF `pre_tokenizer.pre_tokenize_str`, with pieces as
+    /// text rather than in the byte-level alphabet). No normalizer, no added tokens.
+    public func preTokenize(_ text: String) -> [String] {
+        collectedPieces = []
+        defer { collectedPieces = nil }
+        var text = text
+        var ids: [Int32] = []
+        text.withUTF8 { b in
+            guard let p = b.baseAddress, b.count > 0 else { return }
+            CharacterClassTable.shared.withView { classes in
+                tokenizer.model.withView { model in
+                    preTokenize(0, p, 0, b.count, true, classes, model, &ids)
+                }
+            }
+        }
+        return collectedPieces!.map { String(decoding: $0, as: UTF8.self) }
     }
 
     private func encodeText(_ p: UnsafePointer<UInt8>, _ n: Int, _ classes: CharacterClassView,
@@ -126,7 +148,11 @@ public final class TokenEncoder {
     private func preTokenize(_ level: Int, _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ isFirst: Bool,
                              _ classes: CharacterClassView, _ model: BPEModelView, _ ids: inout [Int32]) {
         if level == stages.count {
-            model.encode(p + start, end - start, into: &ids, scratch: scratch)
+            if collectedPieces != nil {
+                collectedPieces!.append(Array(UnsafeBufferPointer(start: p + start, count: end - start)))
+            } else {
+                model.encode(p + start, end - start, into: &ids, scratch: scratch)
+            }
             return
         }
         switch stages[level] {

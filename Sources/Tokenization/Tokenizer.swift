@@ -5,8 +5,8 @@ import Foundation
 /// `Tokenizer.encode(text, add_special_tokens=...).ids` and `decode(ids, skip_special_tokens=False)` exactly,
 /// for byte-level BPE (GPT-2, Llama-3, Qwen2/3, SmolLM2) and SentencePiece-style BPE (Llama-2, Mistral).
 ///
-/// Immutable and `Sendable`: encode from any number of threads. Each `encode` call uses fresh scratch state;
-/// for many calls on one thread, `makeEncoder()` returns a reusable `TokenEncoder` with a word cache.
+/// Immutable and `Sendable`: encode from any number of threads. `encode` reuses a per-thread word cache (as HF
+/// does); `makeEncoder()` returns a caller-owned `TokenEncoder` with its own cache.
 public struct Tokenizer: Sendable {
     /// The input this tokenizer was built from (a path, or the `source` given to `init(json:source:)`).
     public let source: String
@@ -20,6 +20,8 @@ public struct Tokenizer: Sendable {
     let spellings: TokenSpellings
     /// Per id: whether it is an added token with `special: true`.
     let isSpecial: [Bool]
+    /// Keys this tokenizer's per-thread word caches.
+    let identity = TokenizerIdentity()
 
     /// Number of ids: the largest id (model or added token) plus one.
     public let vocabularySize: Int
@@ -134,12 +136,23 @@ public struct Tokenizer: Sendable {
 
     /// Encodes `text` as HF `Tokenizer.encode(text, add_special_tokens: addSpecialTokens).ids`.
     public func encode(_ text: String, addSpecialTokens: Bool = false) -> [Int32] {
-        TokenEncoder(self).encode(text, addSpecialTokens: addSpecialTokens)
+        threadEncoder().encode(text, addSpecialTokens: addSpecialTokens)
     }
 
     /// Appends the ids of the UTF-8 text to `ids`. The text must be valid UTF-8.
     public func encode(utf8: UnsafeBufferPointer<UInt8>, addSpecialTokens: Bool, into ids: inout [Int32]) {
-        TokenEncoder(self).encode(utf8: utf8, addSpecialTokens: addSpecialTokens, into: &ids)
+        threadEncoder().encode(utf8: utf8, addSpecialTokens: addSpecialTokens, into: &ids)
+    }
+
+    /// An encoder using this thread's word cache for this tokenizer.
+    private func threadEncoder() -> TokenEncoder {
+        TokenEncoder(self, scratch: ThreadScratchPool.current.scratch(for: identity))
+    }
+
+    /// The pieces the pre-tokenizer alone cuts `text` into, as HF `pre_tokenizer.pre_tokenize_str` (but as text,
+    /// not in the byte-level alphabet): no normalizer, no added-token extraction.
+    public func preTokenize(_ text: String) -> [String] {
+        TokenEncoder(self).preTokenize(text)
     }
 
     /// A reusable encoder (scratch buffers and a bounded word cache) for one thread.

@@ -12,20 +12,22 @@ struct CharacterClass: OptionSet, Sendable {
     static let word = CharacterClass(rawValue: 8)
 }
 
-/// The lookup table: `blocks[Int(blockIndex[cp >> 8]) << 8 | cp & 0xFF]` holds the class bits of `cp`.
-/// Identical 256-scalar blocks are stored once (about 300 distinct blocks for all of Unicode).
+/// The lookup table: `blocks[Int(blockIndex[cp >> 8]) << 8 | cp & 0xFF]` holds the class bits of `cp`, for
+/// `cp < tableLimit` (planes 0–3, which hold every script in use); identical 256-scalar blocks are stored once.
 struct CharacterClassTable: Sendable {
+    static let tableLimit: UInt32 = 0x40000
+
     let blockIndex: [UInt16]
     let blocks: [UInt8]
 
     static let shared = CharacterClassTable()
 
     private init() {
-        var index = [UInt16](repeating: 0, count: 0x110000 >> 8)
+        var index = [UInt16](repeating: 0, count: Int(Self.tableLimit >> 8))
         var blocks: [UInt8] = []
         var known: [[UInt8]: UInt16] = [:]
         var block = [UInt8](repeating: 0, count: 256)
-        for hi in 0..<(0x110000 >> 8) {
+        for hi in 0..<Int(Self.tableLimit >> 8) {
             for lo in 0..<256 {
                 block[lo] = Self.classify(UInt32(hi << 8 | lo)).rawValue
             }
@@ -42,7 +44,7 @@ struct CharacterClassTable: Sendable {
         self.blocks = blocks
     }
 
-    private static func classify(_ cp: UInt32) -> CharacterClass {
+    static func classify(_ cp: UInt32) -> CharacterClass {
         guard let scalar = Unicode.Scalar(cp) else { return [] }
         let p = scalar.properties
         var c: CharacterClass = []
@@ -72,7 +74,8 @@ struct CharacterClassView {
 
     @inline(__always)
     func classOf(_ cp: UInt32) -> CharacterClass {
-        CharacterClass(rawValue: blocks[Int(blockIndex[Int(cp >> 8)]) << 8 | Int(cp & 0xFF)])
+        guard cp < CharacterClassTable.tableLimit else { return CharacterClassTable.classify(cp) }
+        return CharacterClass(rawValue: blocks[Int(blockIndex[Int(cp >> 8)]) << 8 | Int(cp & 0xFF)])
     }
 }
 
