@@ -32,7 +32,9 @@ extension JinjaValue {
     }
 
     func asString(_ what: String) throws -> String {
-        guard let s = stringValue else { throw TemplateError.typeError("\(what) must be str, not \(pythonTypeName)") }
+        guard let s = stringValue else {
+            throw TemplateError.typeError((what.isEmpty ? "" : what + " ") + "must be str, not \(pythonTypeName)")
+        }
         return s
     }
 }

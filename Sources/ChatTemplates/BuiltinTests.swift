@@ -10,7 +10,9 @@ enum TestCatalog {
 }
 
 extension Interpreter {
-    func applyTest(_ name: String, _ value: JinjaValue, _ args: JinjaArguments) throws -> Bool {
+    /// Applies a test. `calledByName`: reached through `select('name')` (jinja2's `call_test`), which words the
+    /// unknown-test error differently from a test written in the template.
+    func applyTest(_ name: String, _ value: JinjaValue, _ args: JinjaArguments, calledByName: Bool = false) throws -> Bool {
         func noArguments() throws { _ = try args.bind(name, []) }
         func other() throws -> JinjaValue { try args.bind(name, ["other"], required: 1)[0]! }
         switch name {
@@ -62,13 +64,13 @@ extension Interpreter {
             return try binary(.modulo, value, n).pythonEquals(.int(0))
         case "==", "eq", "equalto": return value.pythonEquals(try other())
         case "!=", "ne": return !value.pythonEquals(try other())
-        case ">", "gt", "greaterthan": return try value.pythonCompare(.greater, try other())
-        case ">=", "ge": return try value.pythonCompare(.greaterEqual, try other())
-        case "<", "lt", "lessthan": return try value.pythonCompare(.less, try other())
-        case "<=", "le": return try value.pythonCompare(.lessEqual, try other())
+        case ">", "gt", "greaterthan": return try value.pythonOrder(try other(), ">")
+        case ">=", "ge": return try value.pythonOrder(try other(), ">=")
+        case "<", "lt", "lessthan": return try value.pythonOrder(try other(), "<")
+        case "<=", "le": return try value.pythonOrder(try other(), "<=")
         case "in":
             let seq = try args.bind(name, ["seq"], required: 1)[0]!
-            return try seq.pythonContains(value)
+            return try contains(seq, value)
         case "sameas":
             let o = try other()
             switch (value, o) {
@@ -88,7 +90,7 @@ extension Interpreter {
             guard let s = value.stringValue else { return false }
             return TestCatalog.jinjaTests.contains(s)
         default:
-            throw TemplateError.runtime("No test named \(reprString(name)) found.")
+            throw TemplateError.runtime("No test named \(reprString(name))\(calledByName ? "." : " found.")")
         }
     }
 }

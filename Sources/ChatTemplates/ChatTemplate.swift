@@ -33,8 +33,9 @@ public struct ChatTemplate: Sendable {
     public init(source: String, name: String = "chat_template") throws {
         self.name = name
         self.source = source
-        self.nodes = try Parser.parse(source, templateName: name)
-        try Validator(templateName: name).check(nodes)
+        let parsed = try Parser.parse(source, templateName: name)
+        try Validator(templateName: name).check(parsed)
+        self.nodes = ConstantFolder(templateName: name).fold(parsed)
     }
 
     /// Renders with exactly these variables (plus `add_generation_prompt` from `options` and `options.variables`,

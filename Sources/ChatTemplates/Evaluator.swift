@@ -9,6 +9,7 @@ extension Interpreter {
         case .literal(let v):
             return v
         case .name(let n):
+            if foldingConstants { throw NotConstant() }
             return scope.lookup(n) ?? .undefinedName(n)
         case .list(let items):
             return .array(try items.map { try eval($0, scope) })
@@ -30,17 +31,25 @@ extension Interpreter {
             let value = try eval(target, scope)
             if case .slice(let start, let stop, let step) = key.kind {
                 let bounds = try [start, stop, step].map { try $0.map { try eval($0, scope) } }
-                return try slice(value, bounds[0], bounds[1], bounds[2])
+                do {
+                    return try slice(value, bounds[0], bounds[1], bounds[2])
+                } catch let error as TemplateError where error.kind == .runtime && foldingConstants {
+                    // Folded at compile time, `x[a:b]` goes through environment.getitem, which turns the
+                    // TypeError into Undefined.
+                    return .undefined(JinjaUndefined(message: "\(value.objectTypeRepr) has no element slice"))
+                }
             }
             return try getItem(value, try eval(key, scope))
         case .slice:
             throw TemplateError.unsupported("slice expression", "a slice is only supported directly inside brackets")
         case .call(let callee, let arguments):
+            if foldingConstants { throw NotConstant() }
             let f = try eval(callee, scope)
             let args = try evalArguments(arguments, scope)
             return try callValue(f, args)
         case .filter(let target, let name, let arguments):
             guard let target else { throw TemplateError(.syntax, "filter without a value") }
+            if foldingConstants && ConstantFolder.contextFilters.contains(name) { throw NotConstant() }
             let value = try eval(target, scope)
             return try applyFilter(name, value, try evalArguments(arguments, scope))
         case .test(let target, let name, let arguments):
@@ -76,7 +85,7 @@ extension Interpreter {
             var left = try eval(first, scope)
             for (op, e) in ops {
                 let right = try eval(e, scope)
-                if !(try left.pythonCompare(op, right)) { return .bool(false) }
+                if !(try compare(op, left, right)) { return .bool(false) }
                 left = right
             }
             return .bool(true)
@@ -156,7 +165,7 @@ extension Interpreter {
             }
             return try fallback()
         case .iterator(let it) where it.typeName == "range":
-            if let i = indexValue(key), let v = element(it.items, i) { return v }
+            if let i = indexValue(key), let v = element(it.viewItems ?? [], i) { return v }
             return try fallback()
         default:
             return try fallback()
@@ -176,31 +185,32 @@ extension Interpreter {
         return j >= 0 && j < items.count ? items[j] : nil
     }
 
-    /// Python slicing of lists, tuples and strings; bounds that are not integers make jinja2 return Undefined.
+    /// `value[a:b:c]`. jinja2 compiles slices to a plain Python subscript (not `environment.getitem`), so
+    /// Python's errors come through: `None[1:]`, `{}[:2]`, non-integer bounds.
     func slice(_ value: JinjaValue, _ start: JinjaValue?, _ stop: JinjaValue?, _ step: JinjaValue?) throws -> JinjaValue {
-        if case .undefined(let u) = value { throw u.error }
-        func bound(_ v: JinjaValue?) -> (ok: Bool, value: Int?) {
+        switch value {
+        case .undefined(let u): throw u.error
+        case .array, .tuple, .string, .markup: break
+        case .object: throw TemplateError.typeError("unhashable type: 'slice'")
+        case .iterator(let it) where it.typeName == "range":
+            throw TemplateError.unsupported("range slicing", "slicing a range is not supported")
+        default: throw TemplateError.typeError("'\(value.pythonTypeName)' object is not subscriptable")
+        }
+        func bound(_ v: JinjaValue?) throws -> Int? {
             switch v {
-            case nil, .none?: return (true, nil)
-            case .int(let i)?: return (true, i)
-            case .bool(let b)?: return (true, b ? 1 : 0)
-            default: return (false, nil)
+            case nil, .none?: return nil
+            case .int(let i)?: return i
+            case .bool(let b)?: return b ? 1 : 0
+            default: throw TemplateError.typeError("slice indices must be integers or None or have an __index__ method")
             }
         }
-        let (a, b, c) = (bound(start), bound(stop), bound(step))
-        let sliceKey = JinjaValue.string("slice")
-        guard a.ok, b.ok, c.ok else { return .undefined(.missingElement(value, sliceKey)) }
-        if c.value == 0 { throw TemplateError.runtime("slice step cannot be zero") }
+        let (a, b, c) = (try bound(start), try bound(stop), try bound(step))
+        if c == 0 { throw TemplateError.runtime("slice step cannot be zero") }
         switch value {
-        case .array(let items): return .array(Self.pythonSlice(items, a.value, b.value, c.value))
-        case .tuple(let items): return .tuple(Self.pythonSlice(items, a.value, b.value, c.value))
-        case .string(let s), .markup(let s):
-            var out = String.UnicodeScalarView()
-            out.append(contentsOf: Self.pythonSlice(Array(s.unicodeScalars), a.value, b.value, c.value))
-            if case .markup = value { return .markup(String(out)) }
-            return .string(String(out))
-        default:
-            return .undefined(.missingElement(value, sliceKey))
+        case .array(let items): return .array(Self.pythonSlice(items, a, b, c))
+        case .tuple(let items): return .tuple(Self.pythonSlice(items, a, b, c))
+        case .markup(let s): return .markup(PythonString.string(Self.pythonSlice(Array(s.unicodeScalars), a, b, c)))
+        default: return .string(PythonString.string(Self.pythonSlice(Array(value.stringValue!.unicodeScalars), a, b, c)))
         }
     }
 

@@ -1,4 +1,4 @@
-/// The higher-order filters (`map`, `select*`, `reject*`) and the attribute getters and stable sort they share.
+/// The attribute getters and the stable sort that `map`, `select*`, `sort`, `unique`, `min`/`max` share.
 extension Interpreter {
     typealias Getter = (JinjaValue) throws -> JinjaValue
 
@@ -60,45 +60,5 @@ extension Interpreter {
             return out
         }
         return try mergeSort(keyed[...]).map(\.value)
-    }
-
-    /// jinja2's `map`: `map('filter', args…)` or `map(attribute='a', default=…)`; returns a generator.
-    func map(_ value: JinjaValue, _ args: JinjaArguments) throws -> JinjaValue {
-        let transform: Getter
-        if args.positional.isEmpty, let attribute = args.keyword("attribute") {
-            if let extra = args.keyword.first(where: { $0.0 != "attribute" && $0.0 != "default" }) {
-                throw TemplateError.runtime("Unexpected keyword argument \(reprString(extra.0))")
-            }
-            transform = attributeGetter(attribute, default: args.keyword("default").present)
-        } else {
-            guard let name = args.positional.first else { throw TemplateError.runtime("map requires a filter argument") }
-            let filterName = try name.asString("filter name")
-            let rest = JinjaArguments(positional: Array(args.positional.dropFirst()), keyword: args.keyword)
-            transform = { [self] item in try applyFilter(filterName, item, rest) }
-        }
-        guard value.isTruthy else { return JinjaIterator.generator([]) }
-        return JinjaIterator.generator(try iterate(value).map(transform))
-    }
-
-    /// jinja2's `select`/`reject`/`selectattr`/`rejectattr`; returns a generator.
-    func selectOrReject(_ value: JinjaValue, _ args: JinjaArguments, reject: Bool, lookupAttribute: Bool) throws -> JinjaValue {
-        guard value.isTruthy else { return JinjaIterator.generator([]) }
-        var positional = args.positional
-        var transform: Getter = { $0 }
-        if lookupAttribute {
-            guard !positional.isEmpty else { throw TemplateError.runtime("Missing parameter for attribute name") }
-            transform = attributeGetter(positional.removeFirst())
-        }
-        var test: (JinjaValue) throws -> Bool = { $0.isTruthy }
-        if !positional.isEmpty {
-            let testName = try positional.removeFirst().asString("test name")
-            let rest = JinjaArguments(positional: positional, keyword: args.keyword)
-            test = { [self] item in try applyTest(testName, item, rest) }
-        }
-        var out: [JinjaValue] = []
-        for item in try iterate(value) where try test(try transform(item)) != reject {
-            out.append(item)
-        }
-        return JinjaIterator.generator(out)
     }
 }

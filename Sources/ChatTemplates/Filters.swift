@@ -13,7 +13,9 @@ enum FilterCatalog {
 }
 
 extension Interpreter {
-    func applyFilter(_ name: String, _ value: JinjaValue, _ args: JinjaArguments) throws -> JinjaValue {
+    /// Applies a filter. `calledByName`: reached through `map('name')` (jinja2's `call_filter`), which words the
+    /// unknown-filter error differently from a filter written in the template.
+    func applyFilter(_ name: String, _ value: JinjaValue, _ args: JinjaArguments, calledByName: Bool = false) throws -> JinjaValue {
         let fn = name
         switch name {
         case "default", "d":
@@ -75,12 +77,14 @@ extension Interpreter {
             return .string(try items.map { try $0.pythonStr() }.joined(separator: separator))
         case "first":
             _ = try args.bind(fn, [])
-            if case .iterator(let it) = value { return it.first() ?? .undefined(JinjaUndefined(message: "No first item, sequence was empty.")) }
+            if case .iterator(let it) = value { return try first(it) ?? .undefined(JinjaUndefined(message: "No first item, sequence was empty.")) }
             return try iterate(value).first ?? .undefined(JinjaUndefined(message: "No first item, sequence was empty."))
         case "last":
             _ = try args.bind(fn, [])
-            if case .iterator(let it) = value, !it.isView {
-                throw TemplateError.typeError("'\(it.typeName)' object is not reversible")
+            switch value {  // next(iter(reversed(value)))
+            case .array, .tuple, .object, .string, .markup, .undefined: break
+            case .iterator(let it) where it.isView: break
+            default: throw TemplateError.typeError("'\(value.pythonTypeName)' object is not reversible")
             }
             return try iterate(value).last ?? .undefined(JinjaUndefined(message: "No last item, sequence was empty."))
         case "list":
@@ -88,18 +92,24 @@ extension Interpreter {
             return .array(try iterate(value))
         case "items":
             _ = try args.bind(fn, [])
-            if value.isUndefined { return JinjaIterator.generator([]) }
-            guard case .object(let o) = value else { throw TemplateError.typeError("Can only get item pairs from a mapping.") }
-            return JinjaIterator.generator(o.map { .tuple([.string($0.key), $0.value]) })
+            return .iterator(JinjaIterator(typeName: "generator", source: value, step: .items))
         case "reverse":
             _ = try args.bind(fn, [])
             switch value {
             case .string(let s): return .string(PythonString.string(s.unicodeScalars.reversed()))
             case .markup(let s): return .markup(PythonString.string(s.unicodeScalars.reversed()))
             case .array(let a), .tuple(let a):
-                return .iterator(JinjaIterator(typeName: value.isTuple ? "reversed" : "list_reverseiterator", items: a.reversed()))
-            case .object(let o): return .iterator(JinjaIterator(typeName: "dict_reversekeyiterator", items: o.keys.reversed().map(JinjaValue.string)))
-            default: return .array(try iterate(value).reversed())
+                return .iterator(JinjaIterator(typeName: value.isTuple ? "reversed" : "list_reverseiterator", source: .array(a.reversed()), step: .identity))
+            case .object(let o):
+                return .iterator(JinjaIterator(typeName: "dict_reversekeyiterator", source: .array(o.keys.reversed().map(JinjaValue.string)), step: .identity))
+            case .iterator(let it) where it.isView:
+                let names = ["range": "range_iterator", "dict_keys": "dict_reversekeyiterator",
+                             "dict_values": "dict_reversevalueiterator", "dict_items": "dict_reverseitemiterator"]
+                return .iterator(JinjaIterator(typeName: names[it.typeName] ?? "reversed", source: .array(try drain(it).reversed()), step: .identity))
+            case .iterator, .undefined:
+                return .array(try iterate(value).reversed())
+            default:
+                throw TemplateError.runtime("argument must be iterable")
             }
         case "sort":
             let a = try args.bind(fn, ["reverse", "case_sensitive", "attribute"])
@@ -108,6 +118,8 @@ extension Interpreter {
         case "dictsort":
             let a = try args.bind(fn, ["case_sensitive", "by", "reverse"])
             guard case .object(let o) = value else {
+                if case .namespace = value { throw TemplateError.runtime("items") }
+                if case .undefined(let u) = value { throw u.error }
                 throw TemplateError.runtime("'\(value.pythonTypeName)' object has no attribute 'items'")
             }
             let by = try a[1].string("by") ?? "key"
@@ -121,18 +133,8 @@ extension Interpreter {
             }, reverse: a[2].bool(default: false)))
         case "unique":
             let a = try args.bind(fn, ["case_sensitive", "attribute"])
-            let getter = attributeGetter(a[1].present, postprocess: a[0].bool(default: false) ? nil : ignoreCase)
-            var seen: [JinjaValue] = []
-            var out: [JinjaValue] = []
-            for item in try iterate(value) {
-                let key = try getter(item)
-                try requireHashable(key)
-                if !seen.contains(where: { $0.pythonEquals(key) }) {
-                    seen.append(key)
-                    out.append(item)
-                }
-            }
-            return JinjaIterator.generator(out)
+            return .iterator(JinjaIterator(typeName: "generator", source: value,
+                                           step: .unique(caseSensitive: a[0].bool(default: false), attribute: a[1].present)))
         case "min", "max":
             let a = try args.bind(fn, ["case_sensitive", "attribute"])
             let items = try iterate(value)
@@ -141,7 +143,7 @@ extension Interpreter {
             var bestKey = try getter(best)
             for item in items.dropFirst() {
                 let k = try getter(item)
-                if name == "min" ? try k.pythonLess(bestKey) : try bestKey.pythonLess(k) {
+                if try k.pythonOrder(bestKey, name == "min" ? "<" : ">") {
                     best = item
                     bestKey = k
                 }
@@ -167,29 +169,20 @@ extension Interpreter {
             return try round(value, args)
         case "int":
             let a = try args.bind(fn, ["default", "base"])
+            if case .undefined(let u) = value { throw u.error }  // Undefined.__int__ raises
             return try toInt(value, default: a[0] ?? .int(0), base: try a[1].int("base", default: 10))
         case "float":
             let a = try args.bind(fn, ["default"])
+            if case .undefined(let u) = value { throw u.error }  // Undefined.__float__ raises
             return toFloat(value) ?? a[0] ?? .double(0)
         case "map":
-            return try map(value, args)
+            return try mapGenerator(value, args)
         case "select", "reject", "selectattr", "rejectattr":
-            return try selectOrReject(value, args, reject: name.hasPrefix("reject"), lookupAttribute: name.hasSuffix("attr"))
+            return selectGenerator(value, args, reject: name.hasPrefix("reject"), lookupAttribute: name.hasSuffix("attr"))
         case "batch":
             let a = try args.bind(fn, ["linecount", "fill_with"], required: 1)
-            let n = try a[0].int("linecount", default: 1)
-            guard n > 0 else { throw TemplateError.runtime("batch size must be positive") }
-            var out: [JinjaValue] = []
-            var current: [JinjaValue] = []
-            for item in try iterate(value) {
-                if current.count == n { out.append(.array(current)); current = [] }
-                current.append(item)
-            }
-            if !current.isEmpty {
-                if let fill = a[1].present { while current.count < n { current.append(fill) } }
-                out.append(.array(current))
-            }
-            return JinjaIterator.generator(out)
+            return .iterator(JinjaIterator(typeName: "generator", source: value,
+                                           step: .batch(size: max(1, try a[0].int("linecount", default: 1)), fill: a[1].present)))
         case "attr":
             let attribute = try args.bind(fn, ["name"], required: 1)[0]!.asString("attribute name")
             switch value {
@@ -202,7 +195,7 @@ extension Interpreter {
             if FilterCatalog.jinjaFilters.contains(name) {
                 throw TemplateError.unsupported("filter '\(name)'", "the filter \(reprString(name)) is not supported")
             }
-            throw TemplateError.runtime("No filter named \(reprString(name)) found.")
+            throw TemplateError.runtime("No filter named \(reprString(name))\(calledByName ? "." : " found.")")
         }
     }
 
@@ -218,7 +211,7 @@ extension Interpreter {
         case .string(let s), .markup(let s): return s.unicodeScalars.count
         case .array(let a), .tuple(let a): return a.count
         case .object(let o): return o.count
-        case .iterator(let it) where it.isView: return it.items.count
+        case .iterator(let it) where it.isView: return it.viewItems!.count
         default: throw TemplateError.typeError("object of type '\(value.pythonTypeName)' has no len()")
         }
     }
@@ -250,7 +243,14 @@ extension Interpreter {
         let a = try args.bind("indent", ["width", "first", "blank"])
         let indention: String
         if case .string(let s)? = a[0] { indention = s } else { indention = String(repeating: " ", count: max(0, try a[0].int("width", default: 4))) }
-        let s = try value.pythonStr() + "\n"
+        let s: String
+        switch value {  // jinja2 does `s += "\n"` first
+        case .string(let t), .markup(let t): s = t + "\n"
+        case .undefined(let u): throw u.error
+        case .array: throw TemplateError.runtime("'list' object has no attribute 'splitlines'")  // list += "\n" extends
+        case .tuple: throw TemplateError.typeError("can only concatenate tuple (not \"str\") to tuple")
+        default: throw TemplateError.typeError("unsupported operand type(s) for +=: '\(value.pythonTypeName)' and 'str'")
+        }
         var rv: String
         if a[2].bool(default: false) {
             rv = PythonString.splitlines(s).joined(separator: "\n" + indention)
@@ -268,8 +268,13 @@ extension Interpreter {
         let length = try a[0].int("length", default: 255)
         let end = try a[2].string("end") ?? "..."
         let leeway = try a[3].int("leeway", default: 5)
-        let s = Array(try value.pythonStr().unicodeScalars)
-        if s.count <= length + leeway { return .string(PythonString.string(s)) }
+        guard let text = value.stringValue else {
+            // jinja2 compares len(value) first and returns short values unchanged.
+            if try self.length(value) <= length + leeway { return value }
+            throw TemplateError.unsupported("truncate of a \(value.pythonTypeName)", "truncate of a long \(value.pythonTypeName) is not supported")
+        }
+        let s = Array(text.unicodeScalars)
+        if s.count <= length + leeway { return value }
         let head = PythonString.string(s.prefix(max(0, length - end.unicodeScalars.count)))
         if a[1].bool(default: false) { return .string(head + end) }
         return .string((try PythonString.rsplit(head, " ", 1)).first! + end)
@@ -280,7 +285,14 @@ extension Interpreter {
         let precision = try a[0].int("precision", default: 0)
         let method = try a[1].string("method") ?? "common"
         guard ["common", "ceil", "floor"].contains(method) else { throw TemplateError.runtime("method must be common, ceil or floor") }
-        guard let n = value.numericValue else { throw TemplateError.typeError("type \(value.pythonTypeName) doesn't define __round__ method") }
+        guard let n = value.numericValue else {
+            if method == "common" { throw TemplateError.typeError("type \(value.pythonTypeName) doesn't define __round__ method") }
+            switch value {  // math.floor(value * 10**precision)
+            case .string, .markup, .array, .tuple: throw TemplateError.typeError("must be real number, not \(value.pythonTypeName)")
+            case .undefined(let u): throw u.error
+            default: throw TemplateError.typeError("unsupported operand type(s) for *: '\(value.pythonTypeName)' and 'int'")
+            }
+        }
         if method == "common", case .int(let i) = n, precision >= 0 { return .int(i) }
         let x = n.asDouble
         let scale = pow(10.0, Double(precision))
@@ -366,15 +378,6 @@ extension Interpreter {
         if case .string(let s) = v { return .string(PythonString.lower(s)) }
         if case .markup(let s) = v { return .markup(PythonString.lower(s)) }
         return v
-    }
-
-    private func requireHashable(_ v: JinjaValue) throws {
-        switch v {
-        case .array: throw TemplateError.typeError("unhashable type: 'list'")
-        case .object: throw TemplateError.typeError("unhashable type: 'dict'")
-        case .tuple(let items): try items.forEach(requireHashable)
-        default: break
-        }
     }
 }
 

@@ -44,6 +44,6 @@ enum TemplateGlobals {
         }
         let items = (0..<count).map { JinjaValue.int(start + $0 * step) }
         let repr = step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
-        return .iterator(JinjaIterator(typeName: "range", items: items, isView: true, repr: repr))
+        return .iterator(JinjaIterator(view: "range", items: items, repr: repr))
     }
 }

@@ -6,6 +6,9 @@ final class Interpreter {
     private var outputCharacters = 0
     private var loopIterations = 0
     private var callDepth = 0
+    /// Set while the ConstantFolder evaluates expressions at parse time: names and calls are not constant, and a
+    /// failing slice gives Undefined (jinja2 folds `x[a:b]` through `environment.getitem`).
+    var foldingConstants = false
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -140,7 +143,7 @@ final class Interpreter {
         case .array(let a), .tuple(let a): return a
         case .object(let o): return o.keys.map(JinjaValue.string)
         case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
-        case .iterator(let it): return it.drain()
+        case .iterator(let it): return try drain(it)
         case .loop:
             throw TemplateError.unsupported("iteration over loop", "iterating over the loop object is not supported")
         case .none, .bool, .int, .double, .namespace, .function:

@@ -41,7 +41,7 @@ public enum JinjaValue: Sendable {
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .object(let o): return !o.isEmpty
         case .namespace, .function, .loop: return true
-        case .iterator(let it): return it.isView ? !it.items.isEmpty : true
+        case .iterator(let it): return it.viewItems.map { !$0.isEmpty } ?? true
         }
     }
 
@@ -210,54 +210,66 @@ public struct JinjaArguments: Sendable {
     public func keyword(_ name: String) -> JinjaValue? { keyword.last { $0.0 == name }?.1 }
 }
 
-/// A Python iterator (single pass: `generator`, `list_reverseiterator`) or a re-iterable view with a length
-/// (`dict_items`, `dict_keys`, `dict_values`, `range`).
+/// A Python iterator or view. Views (`dict_items`, `dict_keys`, `dict_values`, `range`) hold their items, can be
+/// iterated again and have a length. Iterators (`generator`, `list_reverseiterator`, …) are lazy and single-pass,
+/// as jinja2's filters are generators: `map`, `select`, `unique`, `items`, … do nothing — not even check that their
+/// input is iterable — until something reads them, and each item is read once (see Generators.swift).
 public final class JinjaIterator: Sendable {
     let typeName: String
-    let items: [JinjaValue]
-    /// Views can be iterated again and have a length; iterators are consumed as they are read.
-    let isView: Bool
-    /// How a view prints (`range(0, 3)`); nil for iterators, which Python prints with an address.
+    /// The items of a view; nil for an iterator.
+    let viewItems: [JinjaValue]?
+    /// How a view prints (`range(0, 3)`); iterators print with an address, which no render can reproduce.
     let repr: String?
-    private let position = Mutex(0)
+    /// What an iterator yields: its input and the step applied to each item.
+    let pipeline: GeneratorPipeline?
+    let state = Mutex(GeneratorState())
 
-    init(typeName: String, items: [JinjaValue], isView: Bool = false, repr: String? = nil) {
+    init(view typeName: String, items: [JinjaValue], repr: String? = nil) {
         self.typeName = typeName
-        self.items = items
-        self.isView = isView
+        self.viewItems = items
         self.repr = repr
+        self.pipeline = nil
     }
 
-    static func generator(_ items: [JinjaValue]) -> JinjaValue { .iterator(JinjaIterator(typeName: "generator", items: items)) }
-
-    /// Items not yet consumed; consumes them all.
-    func drain() -> [JinjaValue] {
-        if isView { return items }
-        return position.withLock { p in
-            defer { p = items.count }
-            return Array(items[p...])
-        }
+    init(typeName: String, source: JinjaValue, step: GeneratorStep) {
+        self.typeName = typeName
+        self.viewItems = nil
+        self.repr = nil
+        self.pipeline = GeneratorPipeline(source: source, step: step)
     }
 
-    /// Consumes items up to and including the first for which `match` is true (Python `in` on an iterator).
-    func consume(until match: (JinjaValue) -> Bool) -> Bool {
-        if isView { return items.contains(where: match) }
-        return position.withLock { p in
-            while p < items.count {
-                p += 1
-                if match(items[p - 1]) { return true }
-            }
-            return false
-        }
-    }
+    var isView: Bool { viewItems != nil }
+}
 
-    /// The next item, consumed (Python `next(iter(x))`).
-    func first() -> JinjaValue? {
-        if isView { return items.first }
-        return position.withLock { p in
-            guard p < items.count else { return nil }
-            p += 1
-            return items[p - 1]
-        }
+struct GeneratorPipeline: Sendable {
+    var source: JinjaValue
+    var step: GeneratorStep
+}
+
+/// The per-item work of jinja2's generator filters.
+enum GeneratorStep: Sendable {
+    /// Yields the source's items (`reverse` of a list, whose source is already reversed).
+    case identity
+    /// `items`: (key, value) tuples of a mapping; nothing for Undefined; a TypeError for anything else.
+    case items
+    /// `map('filter', args…)`
+    case mapFilter(name: String, arguments: JinjaArguments)
+    /// `map(attribute=…, default=…)`
+    case mapAttribute(attribute: JinjaValue, defaultValue: JinjaValue?)
+    /// `select`/`reject`/`selectattr`/`rejectattr`: positional are the filter's arguments after the value.
+    case select(arguments: JinjaArguments, reject: Bool, lookupAttribute: Bool)
+    case unique(caseSensitive: Bool, attribute: JinjaValue?)
+    case batch(size: Int, fill: JinjaValue?)
+}
+
+/// Where an iterator is in its source.
+struct GeneratorState: Sendable {
+    enum Upstream: Sendable {
+        case items([JinjaValue], next: Int)
+        case iterator(JinjaIterator)
     }
+    var upstream: Upstream?
+    var finished = false
+    /// `unique`: keys seen so far.
+    var seen: [JinjaValue] = []
 }

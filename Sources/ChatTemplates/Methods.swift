@@ -34,6 +34,7 @@ enum PythonMethods {
         case .object: known = dictMethods.contains(name); unsafe = dictMutating.contains(name)
         case .array: known = listMethods.contains(name); unsafe = listMutating.contains(name)
         case .tuple: known = tupleMethods.contains(name)
+        case .iterator(let it) where it.typeName == "range": known = tupleMethods.contains(name)
         default: known = false
         }
         guard known else { return nil }
@@ -57,6 +58,7 @@ extension Interpreter {
             return wrapMarkup(try stringMethod(s, name, escaped))
         case .object(let o): return try dictMethod(o, name, args)
         case .array(let a), .tuple(let a): return try sequenceMethod(a, name, args)
+        case .iterator(let it) where it.typeName == "range": return try sequenceMethod(it.viewItems ?? [], name, args)
         case .loop(let loop):
             if name == "cycle" {
                 guard !args.positional.isEmpty else { throw TemplateError.typeError("no items for cycling given") }
@@ -120,7 +122,7 @@ extension Interpreter {
         case "find", "rfind", "index", "rindex":
             let a = try args.bind(fn, ["sub", "start", "end"], required: 1)
             let scalars = Array(s.unicodeScalars)
-            let sub = Array(try a[0]!.asString("must be str").unicodeScalars)
+            let sub = Array(try a[0]!.asString("").unicodeScalars)
             let lo = try clampIndex(a[1].int("start", default: 0), scalars.count)
             let hi = try clampIndex(a[2].int("end", default: scalars.count), scalars.count)
             let found = name.hasPrefix("r") ? PythonString.rfind(scalars, sub, from: lo, to: hi) : PythonString.find(scalars, sub, from: lo, to: hi)
@@ -128,7 +130,7 @@ extension Interpreter {
             return .int(found ?? -1)
         case "count":
             let a = try args.bind(fn, ["sub"], required: 1)
-            return .int(PythonString.count(s, try a[0]!.asString("must be str")))
+            return .int(PythonString.count(s, try a[0]!.asString("")))
         case "join":
             let a = try args.bind(fn, ["iterable"], required: 1)
             var parts: [String] = []
@@ -169,7 +171,7 @@ extension Interpreter {
             }
             return .string(s)
         case "partition", "rpartition":
-            let sep = try args.bind(fn, ["sep"], required: 1)[0]!.asString("must be str")
+            let sep = try args.bind(fn, ["sep"], required: 1)[0]!.asString("")
             let scalars = Array(s.unicodeScalars), n = Array(sep.unicodeScalars)
             guard !n.isEmpty else { throw TemplateError.runtime("empty separator") }
             let found = name == "partition" ? PythonString.find(scalars, n) : PythonString.rfind(scalars, n)
@@ -218,13 +220,13 @@ extension Interpreter {
             return a[1] ?? .none
         case "items":
             _ = try args.bind(fn, [])
-            return .iterator(JinjaIterator(typeName: "dict_items", items: o.map { .tuple([.string($0.key), $0.value]) }, isView: true))
+            return .iterator(JinjaIterator(view: "dict_items", items: o.map { .tuple([.string($0.key), $0.value]) }))
         case "keys":
             _ = try args.bind(fn, [])
-            return .iterator(JinjaIterator(typeName: "dict_keys", items: o.keys.map(JinjaValue.string), isView: true))
+            return .iterator(JinjaIterator(view: "dict_keys", items: o.keys.map(JinjaValue.string)))
         case "values":
             _ = try args.bind(fn, [])
-            return .iterator(JinjaIterator(typeName: "dict_values", items: o.values, isView: true))
+            return .iterator(JinjaIterator(view: "dict_values", items: o.values))
         case "copy":
             _ = try args.bind(fn, [])
             return .object(o)

@@ -16,7 +16,7 @@ extension Interpreter {
 
     func binary(_ op: BinaryOperator, _ l: JinjaValue, _ r: JinjaValue) throws -> JinjaValue {
         if case .undefined(let u) = l { throw u.error }
-        if case .undefined(let u) = r { throw u.error }
+        if case .undefined(let u) = r, !(op == .modulo && l.stringValue != nil) { throw u.error }  // 'x%s' % Undefined is fine
         if let a = l.numericValue, let b = r.numericValue { return try numeric(op, a, b) }
         switch op {
         case .add: return try add(l, r)
@@ -30,7 +30,12 @@ extension Interpreter {
     }
 
     private func unsupportedOperands(_ op: BinaryOperator, _ l: JinjaValue, _ r: JinjaValue) -> TemplateError {
-        TemplateError.typeError("unsupported operand type(s) for \(op == .power ? "** or pow()" : op.rawValue): '\(l.pythonTypeName)' and '\(r.pythonTypeName)'")
+        for v in [l, r] {
+            if case .iterator(let it) = v, op == .subtract, it.typeName == "dict_keys" || it.typeName == "dict_items" {
+                return TemplateError.unsupported("set operations on dict views", "set difference of dict views is not supported")
+            }
+        }
+        return TemplateError.typeError("unsupported operand type(s) for \(op == .power ? "** or pow()" : op.rawValue): '\(l.pythonTypeName)' and '\(r.pythonTypeName)'")
     }
 
     private func overflow() -> TemplateError {
@@ -61,11 +66,15 @@ extension Interpreter {
             default: return nil
             }
         }
+        // markupsafe's Markup.__mul__/__rmul__ index their operand.
+        if case .markup = l, count(r) == nil { throw TemplateError.typeError("'\(r.pythonTypeName)' object cannot be interpreted as an integer") }
+        if case .markup = r, count(l) == nil { throw TemplateError.typeError("'\(l.pythonTypeName)' object cannot be interpreted as an integer") }
         let (seq, times) = count(r) != nil ? (l, count(r)) : (r, count(l))
         guard let n = times else {
             switch (l, r) {
             case (.string, _), (.array, _), (.tuple, _), (_, .string), (_, .array), (_, .tuple):
-                let other = count(l) == nil && l.numericValue == nil ? r : l
+                let isSequence: (JinjaValue) -> Bool = { if case .string = $0 { return true }; if case .array = $0 { return true }; if case .tuple = $0 { return true }; return false }
+                let other = isSequence(l) ? r : l
                 throw TemplateError.typeError("can't multiply sequence by non-int of type '\(other.pythonTypeName)'")
             default:
                 throw unsupportedOperands(.multiply, l, r)

@@ -221,9 +221,14 @@ func pythonPercentFormat(_ format: String, _ args: JinjaValue) throws -> String 
     let f = Array(format.unicodeScalars)
     var positional: [JinjaValue]
     var mapping: JinjaDict?
+    // Python takes a non-tuple argument with __getitem__ (dict, list, Undefined, …) as a possible mapping and then
+    // does not complain about unused arguments.
+    var mappingLike = false
     switch args {
     case .tuple(let items): positional = items
-    case .object(let o): positional = [args]; mapping = o
+    case .object(let o): positional = [args]; mapping = o; mappingLike = true
+    case .array, .undefined: positional = [args]; mappingLike = true
+    case .iterator(let it) where it.typeName == "range": positional = [args]; mappingLike = true
     default: positional = [args]
     }
     var next = 0
@@ -310,7 +315,7 @@ func pythonPercentFormat(_ format: String, _ args: JinjaValue) throws -> String 
         }
         out += text
     }
-    if mapping == nil && next < positional.count {
+    if !mappingLike && next < positional.count {
         throw TemplateError.typeError("not all arguments converted during string formatting")
     }
     return out

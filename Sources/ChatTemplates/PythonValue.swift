@@ -28,7 +28,7 @@ extension JinjaValue {
         case .loop(let l): return "<LoopContext \(l.index0 + 1)/\(l.length)>"
         case .iterator(let it):
             if let r = it.repr { return r }
-            if it.isView { return it.typeName + "(" + (try JinjaValue.array(it.items).pythonRepr()) + ")" }
+            if let items = it.viewItems { return it.typeName + "(" + (try JinjaValue.array(items).pythonRepr()) + ")" }
             throw TemplateError.unsupported("print of an iterator", "cannot print a \(it.typeName) (Python prints its memory address)")
         case .function(let f):
             // Python prints an object address here; no render can reproduce it.
@@ -78,17 +78,33 @@ extension JinjaValue {
         }
     }
 
-    /// Python `<`: numbers, strings (by code point), lists and tuples lexicographically. Anything else is a TypeError.
-    func pythonLess(_ other: JinjaValue, op: String = "<") throws -> Bool {
+    /// Python `self < other`.
+    func pythonLess(_ other: JinjaValue) throws -> Bool { try pythonOrder(other, "<") }
+
+    /// Python `self <op> other` for `<`, `<=`, `>`, `>=`: numbers, strings (by code point), and lists or tuples
+    /// (by their first differing items, then by length). Anything else is a TypeError naming the operand types in
+    /// the order written.
+    func pythonOrder(_ other: JinjaValue, _ op: String) throws -> Bool {
         if case .undefined(let u) = self { throw u.error }
         if case .undefined(let u) = other { throw u.error }
-        if let x = numericValue, let y = other.numericValue { return x < y }
+        func apply<T: Comparable>(_ a: T, _ b: T) -> Bool {
+            switch op {
+            case "<": return a < b
+            case "<=": return a <= b
+            case ">": return a > b
+            default: return a >= b
+            }
+        }
+        if let x = numericValue, let y = other.numericValue { return apply(x, y) }
         switch (self, other) {
         case (.string, .string), (.markup, .markup), (.string, .markup), (.markup, .string):
-            return Self.codePointLess(stringValue!, other.stringValue!)
+            let a = stringValue!, b = other.stringValue!
+            if a.unicodeScalars.elementsEqual(b.unicodeScalars) { return op == "<=" || op == ">=" }
+            let less = Self.codePointLess(a, b)
+            return op.hasPrefix("<") ? less : !less
         case (.array(let a), .array(let b)), (.tuple(let a), .tuple(let b)):
-            for (x, y) in zip(a, b) where !x.pythonEquals(y) { return try x.pythonLess(y, op: op) }
-            return a.count < b.count
+            for (x, y) in zip(a, b) where !x.pythonEquals(y) { return try x.pythonOrder(y, op) }
+            return apply(a.count, b.count)
         default:
             throw TemplateError.typeError("'\(op)' not supported between instances of '\(pythonTypeName)' and '\(other.pythonTypeName)'")
         }
@@ -97,30 +113,6 @@ extension JinjaValue {
     static func codePointLess(_ a: String, _ b: String) -> Bool {
         // Python compares code points; Swift's String < compares by Unicode canonical ordering.
         a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) { $0.value < $1.value }
-    }
-
-    /// Python comparison operators by name as the parser records them.
-    func pythonCompare(_ op: CompareOperator, _ other: JinjaValue) throws -> Bool {
-        switch op {
-        case .equal: return pythonEquals(other)
-        case .notEqual: return !pythonEquals(other)
-        case .less: return try pythonLess(other, op: "<")
-        case .greater: return try other.pythonLess(self, op: ">")
-        case .lessEqual:
-            return pythonEquals(other) && numericOrSame(other) ? true : try pythonLess(other, op: "<=")
-        case .greaterEqual:
-            return pythonEquals(other) && numericOrSame(other) ? true : try other.pythonLess(self, op: ">=")
-        case .contains: return try other.pythonContains(self)
-        case .notContains: return try !other.pythonContains(self)
-        }
-    }
-
-    /// Equal values that `<=` accepts without a TypeError (Python's `[1] <= [1]` is fine, `{} <= {}` is not).
-    private func numericOrSame(_ other: JinjaValue) -> Bool {
-        switch (self, other) {
-        case (.object, _), (_, .object), (.none, _), (.undefined, _), (.namespace, _): return false
-        default: return true
-        }
     }
 
     /// Python `item in self`.
@@ -133,7 +125,8 @@ extension JinjaValue {
             }
             return needle.isEmpty || s.contains(needle)
         case .array(let a), .tuple(let a): return a.contains { $0.pythonEquals(item) }
-        case .iterator(let it): return it.consume { $0.pythonEquals(item) }
+        case .iterator:
+            preconditionFailure("`in` on an iterator reads it; Interpreter.contains handles it")
         case .object(let o):
             if case .undefined(let u) = item { throw TemplateError.typeError("unhashable key \(u.message)") }
             guard let key = item.stringValue else { return false }

@@ -73,4 +73,30 @@ final class GoldenRenderTests: XCTestCase {
             }
         }
     }
+
+    /// Differential check against a case file in the `unit_cases.jsonl` format named by `EAGLEPREP_JINJA_CASES`
+    /// (for example random templates rendered by jinja2); skipped when the variable is not set.
+    func testCaseFileFromEnvironment() throws {
+        guard let path = ProcessInfo.processInfo.environment["EAGLEPREP_JINJA_CASES"] else {
+            throw XCTSkip("EAGLEPREP_JINJA_CASES not set")
+        }
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: path), "cannot read \(path)")
+        var failures: [String] = []
+        var count = 0
+        for line in data.split(separator: 0x0A) {
+            let record = try JSONParser.parse(bytes: Array(line))
+            count += 1
+            let name = record["name"]?.stringValue ?? "?"
+            let source = try XCTUnwrap(record["template"]?.stringValue)
+            var variables: [String: JinjaValue] = [:]
+            for (k, v) in record["variables"]?.objectValue ?? JSONObject() { variables[k] = JinjaValue(json: v) }
+            if let problem = mismatch(Expected(record), {
+                try ChatTemplate(source: source, name: name).render(variables, options: RenderOptions(date: Goldens.pinnedDate))
+            }) {
+                failures.append("\(name): \(problem)\n  template: \(reprForTest(source))")
+            }
+        }
+        print("\(count - failures.count)/\(count) cases agree")
+        XCTAssert(failures.isEmpty, "\(failures.count) of \(count) cases differ; first ones:\n" + failures.prefix(40).joined(separator: "\n"))
+    }
 }
