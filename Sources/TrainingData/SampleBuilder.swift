@@ -71,6 +71,7 @@ public struct SampleBuilder: Sendable {
     public let encode: @Sendable (String) -> [Int32]
     public let endOfTurnId: Int32
     public let specialTokenStrings: [String]
+    private let specialMatcher: SubstringMatcher
     public let options: SampleOptions
 
     public init(renderer: any ConversationRendering, encode: @escaping @Sendable (String) -> [Int32], endOfTurnId: Int32,
@@ -79,6 +80,7 @@ public struct SampleBuilder: Sendable {
         self.encode = encode
         self.endOfTurnId = endOfTurnId
         self.specialTokenStrings = specialTokenStrings.filter { !$0.isEmpty }
+        self.specialMatcher = SubstringMatcher(self.specialTokenStrings)
         self.options = options
     }
 
@@ -155,7 +157,7 @@ public struct SampleBuilder: Sendable {
         }
         let special = conversation.messages.contains { m in
             guard let c = m["content"]?.stringValue else { return false }
-            return specialTokenStrings.contains { c.contains($0) }
+            return specialMatcher.occurs(in: c)
         }
         return .sample(ids: ids, lossMask: mask, truncated: truncated, specialTokensInContent: special)
     }

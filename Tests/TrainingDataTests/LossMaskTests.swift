@@ -1,3 +1,5 @@
+import Conversations
+import EagleCore
 import TrainingData
 import XCTest
 
@@ -48,5 +50,25 @@ final class LossMaskTests: XCTestCase {
         // empty non-final turn: [s−1, e−1] = [18, 17] is empty; final turn [s−1, L−1] = [29, 31]
         XCTAssertEqual(positions(m), [29, 30, 31])
         XCTAssertEqual(LossMask.compute(length: 10, spans: [], endsWithAssistant: false, mode: .reference), [UInt8](repeating: 0, count: 10))
+    }
+}
+
+final class SpecialTokenDetectionTests: XCTestCase {
+    func testSpecialTokenStringsInContentAreCounted() {
+        let builder = SampleBuilder(renderer: ChatMLRenderer(), encode: byteTokenizer, endOfTurnId: 1001,
+                                    specialTokenStrings: ["<|im_start|>", "<|im_end|>", "</s>"], options: SampleOptions(systemPrompt: .none))
+        func flag(_ content: String) -> Bool {
+            let c = Conversation(source: "f", line: 1, index: 0, messages: [
+                JSONObject([("role", .string("user")), ("content", .string(content))]),
+                JSONObject([("role", .string("assistant")), ("content", .string("ok"))]),
+            ])
+            guard case .sample(_, _, _, let special) = builder.build(c) else { return false }
+            return special
+        }
+        XCTAssertTrue(flag("see <|im_end|> here"))
+        XCTAssertTrue(flag("é</s>"))
+        XCTAssertTrue(flag("</s>"))
+        XCTAssertFalse(flag("<|im_end| > and </ s> and <|im_"))
+        XCTAssertFalse(flag(""))
     }
 }

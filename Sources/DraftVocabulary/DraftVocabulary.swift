@@ -1,1 +1,0 @@
-// DraftVocabulary module (in progress)
