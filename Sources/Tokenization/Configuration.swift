@@ -188,13 +188,14 @@ indirect enum PreTokenizerConfiguration: Decodable, Sendable, Equatable {
     }
 }
 
-/// Metaspace's `prepend_scheme` ("always" by default); the legacy `add_prefix_space: false` means "never".
+/// Metaspace's `prepend_scheme` ("always" by default). The legacy `add_prefix_space: false` requires "never"
+/// (HF rejects it with any other scheme, including the default).
 /// https://github.com/huggingface/tokenizers/blob/3ba8ad0061a885baf052bbb7bbd22857e73e0c4e/tokenizers/src/pre_tokenizers/metaspace.rs
 private func metaspacePrependScheme<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ addPrefixSpace: K,
                                                   _ prependScheme: K) throws -> String {
     let scheme = try c.decodeIfPresent(String.self, forKey: prependScheme) ?? "always"
     if try c.decodeIfPresent(Bool.self, forKey: addPrefixSpace) == false {
-        guard scheme == "never" || !c.contains(prependScheme) else {
+        guard scheme == "never" else {
             throw DecodingError.dataCorruptedError(forKey: addPrefixSpace, in: c,
                 debugDescription: "add_prefix_space does not match declared prepend_scheme")
         }
@@ -247,7 +248,7 @@ struct ModelConfiguration: Decodable, Sendable {
 
 /// `post_processor`
 indirect enum PostProcessorConfiguration: Decodable, Sendable, Equatable {
-    case template(single: [TemplatePiece], specialTokens: [String: TemplateSpecialToken])
+    case template(single: [TemplatePiece], pair: [TemplatePiece], specialTokens: [String: TemplateSpecialToken])
     case byteLevel
     case roberta(sep: TokenAndId, cls: TokenAndId)
     case bert(sep: TokenAndId, cls: TokenAndId)
@@ -255,7 +256,7 @@ indirect enum PostProcessorConfiguration: Decodable, Sendable, Equatable {
     case other(type: String)
 
     enum CodingKeys: String, CodingKey {
-        case single
+        case single, pair
         case specialTokens = "special_tokens"
         case sep, cls, processors
     }
@@ -266,6 +267,7 @@ indirect enum PostProcessorConfiguration: Decodable, Sendable, Equatable {
         switch type {
         case "TemplateProcessing":
             self = .template(single: try c.decode([TemplatePiece].self, forKey: .single),
+                             pair: try c.decodeIfPresent([TemplatePiece].self, forKey: .pair) ?? [],
                              specialTokens: try c.decodeIfPresent([String: TemplateSpecialToken].self,
                                                                   forKey: .specialTokens) ?? [:])
         case "ByteLevel": self = .byteLevel
@@ -298,8 +300,8 @@ struct TokenAndId: Decodable, Sendable, Equatable {
     }
 }
 
-/// One piece of a `TemplateProcessing` template: `{"Sequence": {"id": "A", "type_id": 0}}`,
-/// `{"SpecialToken": {"id": "<s>", "type_id": 0}}`, or the string forms `"$A"`, `"$B:1"`, `"<s>"`.
+/// One piece of a `TemplateProcessing` template: `{"Sequence": {"id": "A", "type_id": 0}}` or
+/// `{"SpecialToken": {"id": "<s>", "type_id": 0}}`.
 enum TemplatePiece: Decodable, Sendable, Equatable {
     case sequence(id: String)
     case specialToken(id: String)
@@ -312,16 +314,6 @@ enum TemplatePiece: Decodable, Sendable, Equatable {
     enum InnerKeys: String, CodingKey { case id }
 
     init(from decoder: any Decoder) throws {
-        if let s = try? decoder.singleValueContainer().decode(String.self) {
-            let name = s.split(separator: ":", maxSplits: 1).first.map(String.init) ?? s
-            if name.hasPrefix("$") {
-                let id = String(name.dropFirst())
-                self = .sequence(id: id.isEmpty || id == "0" ? "A" : id == "1" ? "B" : id)
-            } else {
-                self = .specialToken(id: name)
-            }
-            return
-        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if c.contains(.sequence) {
             let inner = try c.nestedContainer(keyedBy: InnerKeys.self, forKey: .sequence)

@@ -131,7 +131,7 @@ extension Tokenizer {
         if addBos { try special(bos, "tokenizer.ggml.bos_token_id") }
         template.append(.sequence(id: "A"))
         if addEos { try special(eos, "tokenizer.ggml.eos_token_id") }
-        c.postProcessor = .template(single: template, specialTokens: specials)
+        c.postProcessor = .template(single: template, pair: [], specialTokens: specials)
         try self.init(configuration: c, source: path)
         if let bos { bosToken = bos }
         if let eos { eosToken = eos }

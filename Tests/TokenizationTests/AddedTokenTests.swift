@@ -50,22 +50,24 @@ enum TinyTokenizers {
     }
 
     /// A byte-level BPE tokenizer: ids 0–255 are the bytes, 256… the merges `Ġ w`, `o r`, `Ġw or`, `Ġwor d`.
-    static func byteLevel(addedTokens: String, normalizer: String = "null", preTokenizer: String? = nil,
-                          postProcessor: String = "null", decoder: String? = nil, extra: String = "") -> String {
+    static func byteLevel(addedTokens: String = "", normalizer: String = "null", preTokenizer: String? = nil,
+                          postProcessor: String = "null", decoder: String? = nil, truncation: String = "null",
+                          model: String? = nil) -> String {
         var vocab = byteAlphabet.enumerated().map { "\(jsonString($0.element)): \($0.offset)" }
         let merges = [("Ġ", "w"), ("o", "r"), ("Ġw", "or"), ("Ġwor", "d")]
         for (i, m) in merges.enumerated() { vocab.append("\(jsonString(m.0 + m.1)): \(256 + i)") }
         return """
-        {"version": "1.0", "truncation": null, "padding": null, "added_tokens": [\(addedTokens)],
+        {"version": "1.0", "truncation": \(truncation), "padding": null, "added_tokens": [\(addedTokens)],
          "normalizer": \(normalizer),
          "pre_tokenizer": \(preTokenizer ?? #"{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}"#),
          "post_processor": \(postProcessor),
          "decoder": \(decoder ?? #"{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}"#),
-         \(extra)
-         "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+         "model": \(model ?? """
+                   {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
                    "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
                    "vocab": {\(vocab.joined(separator: ", "))},
-                   "merges": [\(merges.map { "[\(jsonString($0.0)), \(jsonString($0.1))]" }.joined(separator: ", "))]}}
+                   "merges": [\(merges.map { "[\(jsonString($0.0)), \(jsonString($0.1))]" }.joined(separator: ", "))]}
+                   """)}
         """
     }
 
