@@ -1,0 +1,109 @@
+import DraftVocabulary
+import EagleCore
+import Foundation
+import SafeTensors
+import XCTest
+
+/// SPEC parity item P3: counts, `d2t` (int64) and `t2d` (bool) byte-identical to the reference procedure
+/// (`pipelines/reference/vocab_reference.py`) on real tokenized conversations, in both mask modes, at sizes whose
+/// cut falls inside a run of equal counts; and the same bytes from 1 thread, 2 threads and a 3-way split + merge.
+final class ReferenceParityTests: VocabularyTestCase {
+    struct Expected {
+        var mode: String
+        var size: Int
+        var file: String
+    }
+
+    func expectedCases() throws -> [Expected] {
+        let list = try XCTUnwrap(VocabularyFixtures.manifest()["expected"]?.arrayValue, "fixtures.json: expected")
+        let cases = try list.map { e in
+            Expected(mode: try XCTUnwrap(e["mode"]?.stringValue), size: try XCTUnwrap(e["size"]?.intValue), file: try XCTUnwrap(e["file"]?.stringValue))
+        }
+        XCTAssertEqual(Set(cases.map(\.mode)), ["reference", "assistant"], "both mask modes have goldens")
+        return cases
+    }
+
+    func testMatchesReferenceInBothMaskModesForAnyThreadCountAndSplit() throws {
+        for mode in ["reference", "assistant"] {
+            let tokens = dir + "/tokens-\(mode)"
+            try VocabularyFixtures.makeTokenDirectory(at: tokens, mode: mode, samplesPerShard: 200)
+            let directory = try TokenDirectory(path: tokens)
+            XCTAssertEqual(directory.shards.count, 9)
+
+            for expected in try expectedCases() where expected.mode == mode {
+                let python = try SafeTensorsFile(path: VocabularyFixtures.url(expected.file).path)
+                let label = "\(mode) N=\(expected.size)"
+
+                let one = dir + "/\(mode)-\(expected.size)-t1"
+                let report = try build(tokens: tokens, out: one, size: expected.size, threads: 1)
+                let ours = try SafeTensorsFile(path: one + "/vocab.safetensors")
+                assertIdentical(try ours.bytes("d2t", dtype: .i64, shape: [expected.size]), try python.bytes("d2t"), "\(label): d2t bytes")
+                assertIdentical(try ours.bytes("t2d", dtype: .bool, shape: [VocabularyFixtures.targetVocabSize]), try python.bytes("t2d"), "\(label): t2d bytes")
+
+                // The ranking itself (most_common order with first-occurrence ties) and the counts.
+                let counts = try TokenCounter(directory: directory, targetVocabSize: VocabularyFixtures.targetVocabSize).run()
+                let top = Array(report.selection.ranked.prefix(expected.size)).map { Int64($0) }
+                assertIdentical(top, try python.int64s("top_ids"), "\(label): most_common order")
+                assertIdentical(top.map { Int64(counts.counts[Int($0)]) }, try python.int64s("top_counts"), "\(label): counts")
+                let stats = try JSONParser.parse(XCTUnwrap(python.metadata["stats"]))
+                XCTAssertEqual(stats["distinct"], .int(counts.distinct), "\(label): distinct")
+                XCTAssertEqual(stats["counted"], .int(Int(counts.countedTokens)), "\(label): counted tokens")
+
+                // The fixture sizes put ties at the cut; the report says so.
+                let tie = try XCTUnwrap(report.json["counts"]?["tie_at_cut"]?.objectValue, "\(label): tie at the cut")
+                XCTAssertGreaterThan(tie["ids"]?.intValue ?? 0, tie["chosen"]?.intValue ?? 0, "\(label): some tied ids left out")
+
+                // 2 threads with tiny work units, and a 3-way split merged: identical files.
+                let two = dir + "/\(mode)-\(expected.size)-t2"
+                try build(tokens: tokens, out: two, size: expected.size, threads: 2, unitSamples: 7)
+                let merged = dir + "/\(mode)-\(expected.size)-merged"
+                var parts: [String] = []
+                for p in 0..<3 {
+                    let range = directory.part(p, of: 3)
+                    let c = try TokenCounter(directory: directory, targetVocabSize: VocabularyFixtures.targetVocabSize, threads: 2, shards: range).run()
+                    let path = dir + "/\(mode)-part\(p).counts.safetensors"
+                    try PartialCounts(counts: c, mode: .supervised, source: CountSource(directory), shards: range).write(path: path)
+                    parts.append(path)
+                }
+                try VocabularyOutput.write(counts: PartialCounts.merge(paths: parts.reversed()), options: VocabularyOptions(size: expected.size), to: merged)
+                for file in ["vocab.safetensors", "vocab.json", "coverage.svg"] {
+                    assertIdentical(try bytes(two + "/" + file), try bytes(one + "/" + file), "\(label): \(file), 2 threads vs 1")
+                    assertIdentical(try bytes(merged + "/" + file), try bytes(one + "/" + file), "\(label): \(file), merge vs one run")
+                }
+            }
+        }
+    }
+
+    /// Python's `most_common` would give the same result for a cut between distinct counts; the tie-break matters
+    /// only inside a run. This checks that ordering by id (Speculators) would differ on the fixture, so the test
+    /// above can fail when the tie-break is wrong.
+    func testFixtureTieBreakIsDecisive() throws {
+        let tokens = dir + "/tokens"
+        try VocabularyFixtures.makeTokenDirectory(at: tokens, mode: "reference", samplesPerShard: 500)
+        let directory = try TokenDirectory(path: tokens)
+        let counts = try TokenCounter(directory: directory, targetVocabSize: VocabularyFixtures.targetVocabSize, threads: 2).run()
+        for expected in try expectedCases() where expected.mode == "reference" {
+            let byFirst = Set(counts.ranked().prefix(expected.size))
+            let ids = (0..<counts.targetVocabSize).filter { counts.counts[$0] > 0 }
+            let byId = Set(ids.sorted { (counts.counts[$0], -$0) > (counts.counts[$1], -$1) }.prefix(expected.size).map { Int32($0) })
+            XCTAssertNotEqual(byFirst, byId, "N=\(expected.size): the tie-break must change the set")
+        }
+    }
+
+    /// P3's second half: fewer distinct tokens than the draft size is an error naming the count (26,053 here).
+    func testTooFewDistinctTokensNamesTheCount() throws {
+        let tokens = dir + "/tokens"
+        try VocabularyFixtures.makeTokenDirectory(at: tokens, mode: "reference", samplesPerShard: 1000)
+        let distinct = try XCTUnwrap(VocabularyFixtures.manifest()["sizes"]?["reference"]?.arrayValue?.first?["distinct"]?.intValue)
+        assertVocabularyError(try build(tokens: tokens, out: dir + "/out", size: 32000),
+                              "only \(distinct) distinct tokens were counted", "fewer than the draft vocabulary size 32000", "--pad")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/vocab.json"), "nothing written on failure")
+
+        let report = try build(tokens: tokens, out: dir + "/padded", size: 32000, pad: true)
+        XCTAssertEqual(report.selection.padded.count, 32000 - distinct)
+        let counts = try TokenCounter(directory: TokenDirectory(path: tokens), targetVocabSize: VocabularyFixtures.targetVocabSize).run()
+        let unused = (0..<VocabularyFixtures.targetVocabSize).filter { counts.counts[$0] == 0 }.prefix(32000 - distinct).map { Int32($0) }
+        XCTAssertEqual(report.selection.padded, Array(unused), "padding takes the lowest unused ids")
+        XCTAssertEqual(try VocabularyCheck.loadMaps(directory: dir + "/padded").d2t.count, 32000)
+    }
+}
