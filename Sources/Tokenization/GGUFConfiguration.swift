@@ -18,10 +18,10 @@ import GGUF
 /// matched as `▁<s>`). The post-processor adds BOS/EOS per `add_bos_token`/`add_eos_token` (defaults: `llama`
 /// adds BOS, `gpt2` adds nothing).
 ///
-/// A `llama` GGUF usually has no merges. They are then derived from the scores as HF's converter does
-/// (`SentencePieceExtractor`): for each piece, every split into two pieces of the vocabulary, ordered by the ids
-/// of the halves; then all, stably, by descending score of the merged piece. BPE with these merges gives
-/// HF's results (which can differ from llama.cpp's score-driven `llm_tokenizer_spm` on whitespace runs).
+/// A `llama` GGUF usually has no merges. They are then derived from the scores as HF's converter did for
+/// Llama-2 (`sentencePieceMerges`), which reproduces Llama-2's `tokenizer.json` merge list exactly. BPE with
+/// these merges gives HF's results, which can differ from llama.cpp's score-driven `llm_tokenizer_spm` (e.g. on
+/// runs of spaces, whose merges all share the score -1e9).
 extension Tokenizer {
     /// Builds the tokenizer from a GGUF file.
     public init(ggufPath path: String) throws {
@@ -174,7 +174,11 @@ private func mergeList(_ merges: [String], path: String) throws -> ByteStringLis
     return list
 }
 
-/// Merges of a SentencePiece BPE vocabulary from its scores, as transformers' `SentencePieceExtractor.extract`.
+/// Merges of a SentencePiece BPE vocabulary from its scores, as transformers' `SentencePieceExtractor` made
+/// them for Llama-2's `tokenizer.json`: every split of a piece into two pieces of the vocabulary, ordered by
+/// descending score of the merged piece, then by the ids of the left and right halves. (Ties only occur among
+/// equal scores, e.g. Llama-2's `▁▁`…`▁`×16 runs, all at -1e9; newer extractors order those per merged piece
+/// instead, which changes how runs of spaces merge.)
 func sentencePieceMerges(_ pieces: [String], scores: [Double]) -> ByteStringList {
     var index: [[UInt8]: Int] = [:]
     for (i, p) in pieces.enumerated() where index[Array(p.utf8)] == nil { index[Array(p.utf8)] = i }
@@ -182,28 +186,24 @@ func sentencePieceMerges(_ pieces: [String], scores: [Double]) -> ByteStringList
     var merges: [Merge] = []
     for (i, piece) in pieces.enumerated() {
         let bytes = Array(piece.utf8)
-        var local: [Merge] = []
         var k = 0
         bytes.withUnsafeBufferPointer { b in
             while k < b.count {
                 k += decodeScalar(b.baseAddress!, k, b.count).1
                 guard k < b.count else { break }
                 if let l = index[Array(b[..<k])], let r = index[Array(b[k...])] {
-                    local.append(Merge(left: l, right: r, score: scores[i]))
+                    merges.append(Merge(left: l, right: r, score: scores[i]))
                 }
             }
         }
-        local.sort { ($0.left, $0.right) < ($1.left, $1.right) }
-        merges += local
     }
-    // Stable sort by descending score: Swift's sort is not guaranteed stable, so break ties by position.
-    let order = merges.indices.sorted { a, b in
-        merges[a].score != merges[b].score ? merges[a].score > merges[b].score : a < b
+    merges.sort { a, b in
+        a.score != b.score ? a.score > b.score : (a.left, a.right) < (b.left, b.right)
     }
     var list = ByteStringList()
-    for m in order {
-        list.append(pieces[merges[m].left].utf8)
-        list.append(pieces[merges[m].right].utf8)
+    for m in merges {
+        list.append(pieces[m.left].utf8)
+        list.append(pieces[m.right].utf8)
     }
     return list
 }
