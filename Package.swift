@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "TokenShards", dependencies: ["EagleCore", "ZstdCompression"]),
         .target(name: "SafeTensors", dependencies: ["EagleCore"]),
         .target(name: "DraftVocabulary", dependencies: ["EagleCore", "TokenShards", "SafeTensors"], swiftSettings: release),
-        .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards"]),
+        .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards", "ChatTemplates"]),
         .target(name: "EagleprepCLI", dependencies: [
             "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary",
         ]),
@@ -44,7 +44,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
         .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"]),
-        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "TestSupport"]),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "TestSupport", "Tokenization", "ChatTemplates", "ZstdCompression"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "DraftVocabularyTests", dependencies: ["DraftVocabulary", "TokenShards", "SafeTensors", "TestSupport"],
                     resources: [.copy("Fixtures")]),

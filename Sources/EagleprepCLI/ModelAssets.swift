@@ -84,16 +84,3 @@ struct ModelAssets {
         return TemplateDate(year: parts[0], month: parts[1], day: parts[2])
     }
 }
-
-/// Adapts a `ChatTemplate` to the sample builder's renderer protocol.
-struct TemplateRenderer: ConversationRendering {
-    var template: ChatTemplate
-    var baseOptions: RenderOptions
-
-    func render(messages: [JSONObject], tools: [JSONValue]?, addGenerationPrompt: Bool) throws -> String {
-        var options = baseOptions
-        options.addGenerationPrompt = addGenerationPrompt
-        return try template.render(messages: messages.map { JinjaValue(json: .object($0)) },
-                                   tools: tools?.map(JinjaValue.init(json:)), options: options)
-    }
-}

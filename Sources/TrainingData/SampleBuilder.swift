@@ -30,6 +30,8 @@ public struct SampleOptions: Sendable, Equatable {
     /// Require user/assistant alternation starting with user (after dropping a non-user first message once),
     /// as the reference does. Default: on in `reference` mask mode, off in `assistant` mode.
     public var requireAlternation: Bool
+    /// Pass a record's `tools` to the template (default). The reference ignores them.
+    public var renderTools = true
 
     public init(maskMode: MaskMode = .reference, systemPrompt: SystemPromptPolicy = .reference, maxLength: Int = 2048,
                 overLength: OverLengthPolicy = .drop, requireAlternation: Bool? = nil) {
@@ -46,6 +48,8 @@ public struct SampleOptions: Sendable, Equatable {
 
 /// Why a conversation produced no sample.
 public enum SampleRejection: String, Sendable, CaseIterable, Comparable {
+    case emptyConversation = "empty"
+    case unknownRole = "unknown_role"
     case empty = "empty_after_role_rules"
     case alternation = "role_alternation"
     case template = "template_error"
@@ -85,13 +89,23 @@ public struct SampleBuilder: Sendable {
     }
 
     /// The messages the template sees after the system-prompt policy and the role rules, or a rejection.
+    ///
+    /// With `requireAlternation` (the reference's role rules, SPEC §2): a role other than user/assistant rejects
+    /// the record (`unknown_role`; the reference aborts with a KeyError) — except a leading system message under
+    /// the `data` policy (used) or `none` (dropped); under the `reference` policy a system message in the data is
+    /// rejected, as the reference does. Then a non-user first message is dropped once, and the rest must alternate
+    /// user/assistant.
     public func messages(of conversation: [JSONObject]) -> Result<[JSONObject], SampleRejectionError> {
+        if conversation.isEmpty { return .failure(.init(.emptyConversation, "conversation has no messages")) }
         var rest = conversation
         var dataSystem: String?
-        if rest.first?["role"]?.stringValue == "system" {
+        if rest.first?["role"]?.stringValue == "system", !options.requireAlternation || options.systemPrompt != .reference {
             dataSystem = rest.removeFirst()["content"]?.stringValue
         }
         if options.requireAlternation {
+            if let (i, m) = rest.enumerated().first(where: { !["user", "assistant"].contains($0.element["role"]?.stringValue ?? "") }) {
+                return .failure(.init(.unknownRole, "message \(i) has role \"\(m["role"]?.stringValue ?? "")\"; the reference's role rules allow only user and assistant"))
+            }
             if let first = rest.first, first["role"]?.stringValue != "user" { rest.removeFirst() }
             if rest.isEmpty { return .failure(.init(.empty, "no messages left after dropping a non-user first message")) }
             for (i, m) in rest.enumerated() {
@@ -119,7 +133,7 @@ public struct SampleBuilder: Sendable {
         case .success(let m): full = m
         case .failure(let e): return .rejected(e.reason, e.detail)
         }
-        let tools = conversation.tools
+        let tools = options.renderTools ? conversation.tools : nil
         let text: String
         do { text = try renderer.render(messages: full, tools: tools, addGenerationPrompt: false) } catch {
             return .rejected(.template, "\(error)")
