@@ -288,9 +288,9 @@ extension Parser {
         return Expr(kind: .slice(start: parts[0], stop: parts[1], step: parts[2]), location: loc)
     }
 
+    /// A call is located at its callee (`raise_exception(…)` reports where `raise_exception` starts).
     private mutating func parseCall(_ node: Expr) throws -> Expr {
-        let loc = current.location
-        return Expr(kind: .call(node, try parseCallArguments()), location: loc)
+        Expr(kind: .call(node, try parseCallArguments()), location: node.location)
     }
 
     mutating func parseCallArguments() throws -> CallArguments {

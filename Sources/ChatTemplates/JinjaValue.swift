@@ -27,7 +27,7 @@ public enum JinjaValue: Sendable {
     case iterator(JinjaIterator)
 
     public static func undefinedName(_ name: String) -> JinjaValue {
-        .undefined(JinjaUndefined(message: "\(reprString(name)) is undefined"))
+        .undefined(JinjaUndefined(.name(name)))
     }
 
     /// Python truthiness (`bool(x)`).
@@ -90,24 +90,41 @@ public enum JinjaValue: Sendable {
     }
 }
 
-/// Why a value is undefined, phrased as jinja2 phrases the error raised when it is used.
+/// Why a value is undefined, phrased as jinja2 phrases the error raised when it is used. The message is built
+/// only when needed (templates probe `x is defined` far more often than they fail).
 public struct JinjaUndefined: Sendable {
-    public var message: String
+    indirect enum Reason: Sendable {
+        case hint(String)
+        case name(String)
+        case attribute(owner: JinjaValue, name: String)
+        case element(owner: JinjaValue, key: JinjaValue)
+    }
+
+    let reason: Reason
     /// Set for attributes the sandbox refuses (`list.append`): using the value raises a security error.
     public var isUnsafe: Bool
 
     public init(message: String, isUnsafe: Bool = false) {
-        self.message = message
+        self.reason = .hint(message)
         self.isUnsafe = isUnsafe
     }
 
-    static func missingAttribute(_ owner: JinjaValue, _ name: String) -> JinjaUndefined {
-        JinjaUndefined(message: "\(reprString(owner.objectTypeRepr)) has no attribute \(reprString(name))")
+    init(_ reason: Reason) {
+        self.reason = reason
+        self.isUnsafe = false
     }
 
-    static func missingElement(_ owner: JinjaValue, _ key: JinjaValue) -> JinjaUndefined {
-        JinjaUndefined(message: "\(owner.objectTypeRepr) has no element \(key.debugRepr)")
+    public var message: String {
+        switch reason {
+        case .hint(let m): return m
+        case .name(let n): return "\(reprString(n)) is undefined"
+        case .attribute(let owner, let name): return "\(reprString(owner.objectTypeRepr)) has no attribute \(reprString(name))"
+        case .element(let owner, let key): return "\(owner.objectTypeRepr) has no element \(key.debugRepr)"
+        }
     }
+
+    static func missingAttribute(_ owner: JinjaValue, _ name: String) -> JinjaUndefined { JinjaUndefined(.attribute(owner: owner, name: name)) }
+    static func missingElement(_ owner: JinjaValue, _ key: JinjaValue) -> JinjaUndefined { JinjaUndefined(.element(owner: owner, key: key)) }
 }
 
 /// An insertion-ordered dictionary with string keys (a Python dict as JSON builds it).

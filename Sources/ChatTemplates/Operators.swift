@@ -146,7 +146,7 @@ extension Interpreter {
             guard y != 0 else { throw TemplateError.runtime("float floor division by zero") }
             return .double(Self.floatDivMod(x, y).div)
         case .modulo:
-            guard y != 0 else { throw TemplateError.runtime("float modulo by zero") }
+            guard y != 0 else { throw TemplateError.runtime("float modulo") }
             return .double(Self.floatDivMod(x, y).mod)
         case .power:
             if x == 0 && y < 0 { throw TemplateError.runtime("0.0 cannot be raised to a negative power") }

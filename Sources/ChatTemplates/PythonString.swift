@@ -5,20 +5,47 @@ enum PythonString {
     typealias Scalars = [Unicode.Scalar]
 
     static func string(_ s: some Sequence<Unicode.Scalar>) -> String {
-        var v = String.UnicodeScalarView()
-        v.append(contentsOf: s)
-        return String(v)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.underestimatedCount)
+        for u in s { UTF8.encode(u) { bytes.append($0) } }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `s.strip(chars)`, `lstrip`, `rstrip`; nil chars strips whitespace.
     static func strip(_ s: String, _ chars: String?, left: Bool = true, right: Bool = true) -> String {
-        let a = Array(s.unicodeScalars)
+        let v = s.unicodeScalars
         let set = chars.map { Set($0.unicodeScalars) }
         func strippable(_ u: Unicode.Scalar) -> Bool { set.map { $0.contains(u) } ?? isPythonWhitespace(u) }
-        var lo = 0, hi = a.count
-        if left { while lo < hi, strippable(a[lo]) { lo += 1 } }
-        if right { while hi > lo, strippable(a[hi - 1]) { hi -= 1 } }
-        return string(a[lo..<hi])
+        var lo = v.startIndex, hi = v.endIndex
+        if left { while lo < hi, strippable(v[lo]) { lo = v.index(after: lo) } }
+        if right {
+            while hi > lo {
+                let p = v.index(before: hi)
+                guard strippable(v[p]) else { break }
+                hi = p
+            }
+        }
+        if lo == v.startIndex && hi == v.endIndex { return s }
+        return String(v[lo..<hi])
+    }
+
+    /// Python `needle in s` (a code-point substring search, done on UTF-8 bytes).
+    static func contains(_ s: String, _ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        var hay = s, pattern = needle
+        return hay.withUTF8 { h in
+            pattern.withUTF8 { n in
+                guard n.count <= h.count else { return false }
+                let first = n[0]
+                var i = 0
+                let last = h.count - n.count
+                while i <= last {
+                    if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 
     /// Index of `needle` in `hay` at or after `from` (scalar offsets), or nil.
@@ -46,8 +73,8 @@ enum PythonString {
 
     /// `s.split(sep, maxsplit)`; nil sep splits on whitespace runs and drops empty parts.
     static func split(_ s: String, _ sep: String?, _ maxsplit: Int = -1) throws -> [String] {
-        let a = Array(s.unicodeScalars)
         guard let sep else {
+            let a = Array(s.unicodeScalars)
             var parts: [String] = []
             var i = 0
             while true {
@@ -63,16 +90,26 @@ enum PythonString {
             }
             return parts
         }
-        let n = Array(sep.unicodeScalars)
-        guard !n.isEmpty else { throw TemplateError.runtime("empty separator") }
-        var parts: [String] = []
-        var start = 0
-        while maxsplit < 0 || parts.count < maxsplit, let i = find(a, n, from: start) {
-            parts.append(string(a[start..<i]))
-            start = i + n.count
+        guard !sep.isEmpty else { throw TemplateError.runtime("empty separator") }
+        // Matches of a valid UTF-8 separator start and end on scalar boundaries, so split the bytes.
+        var hay = s, pattern = sep
+        return hay.withUTF8 { h in
+            pattern.withUTF8 { n in
+                var parts: [String] = []
+                var start = 0, i = 0
+                while i + n.count <= h.count && (maxsplit < 0 || parts.count < maxsplit) {
+                    if h[i] == n[0] && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 {
+                        parts.append(String(decoding: UnsafeBufferPointer(rebasing: h[start..<i]), as: UTF8.self))
+                        i += n.count
+                        start = i
+                    } else {
+                        i += 1
+                    }
+                }
+                parts.append(String(decoding: UnsafeBufferPointer(rebasing: h[start...]), as: UTF8.self))
+                return parts
+            }
         }
-        parts.append(string(a[start...]))
-        return parts
     }
 
     /// `s.rsplit(sep, maxsplit)`.

@@ -51,7 +51,7 @@ extension JinjaValue {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)), (.markup(let a), .markup(let b)),
              (.string(let a), .markup(let b)), (.markup(let a), .string(let b)):
-            return a == b
+            return a.utf8.elementsEqual(b.utf8)  // Python compares code points; Swift's == is canonical equivalence
         case (.array(let a), .array(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.pythonEquals($1) }
         case (.object(let a), .object(let b)):
@@ -123,7 +123,7 @@ extension JinjaValue {
             guard let needle = item.stringValue else {
                 throw TemplateError.typeError("'in <string>' requires string as left operand, not \(item.pythonTypeName)")
             }
-            return needle.isEmpty || s.contains(needle)
+            return PythonString.contains(s, needle)
         case .array(let a), .tuple(let a): return a.contains { $0.pythonEquals(item) }
         case .iterator:
             preconditionFailure("`in` on an iterator reads it; Interpreter.contains handles it")
@@ -167,8 +167,8 @@ enum PythonNumber: Comparable {
 /// Python `repr(str)`: single quotes unless the text has a single quote and no double quote; escapes for
 /// backslash, the quote, `\t \n \r`, and non-printable characters (`\xNN`, `\uNNNN`, `\UNNNNNNNN`).
 func reprString(_ s: String) -> String {
-    let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-    var out = String(quote)
+    let quote: Unicode.Scalar = s.unicodeScalars.contains("'") && !s.unicodeScalars.contains("\"") ? "\"" : "'"
+    var out = String(Character(quote))
     for u in s.unicodeScalars {
         switch u {
         case "\\": out += "\\\\"
@@ -176,7 +176,7 @@ func reprString(_ s: String) -> String {
         case "\n": out += "\\n"
         case "\r": out += "\\r"
         default:
-            if Character(u) == quote {
+            if u == quote {
                 out += "\\" + String(quote)
             } else if isPythonPrintable(u) {
                 out.unicodeScalars.append(u)
@@ -189,7 +189,7 @@ func reprString(_ s: String) -> String {
             }
         }
     }
-    out.append(quote)
+    out.unicodeScalars.append(quote)
     return out
 }
 
