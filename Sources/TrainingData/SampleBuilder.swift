@@ -151,7 +151,18 @@ public struct SampleBuilder: Sendable {
                 return .rejected(.prefixMismatch, "the render before message \(m) is not a token prefix of the full render (first difference at token \(at))")
             }
             let start = prefix.count
-            guard let eot = ids[start...].firstIndex(of: endOfTurnId) else {
+            // The turn ends at the first end-of-turn token after its start — unless the content itself holds a
+            // special-token string (which tokenizes as the special token): then at the last end-of-turn token of
+            // the render that ends with this message, as the reference's string split sees it.
+            var searchEnd = ids.count
+            var pickLast = false
+            if let content = message["content"]?.stringValue, specialMatcher.occurs(in: content),
+               let through = try? renderer.render(messages: Array(full[...m]), tools: tools, addGenerationPrompt: false) {
+                let n = encode(through).count
+                if n > start, n <= ids.count { searchEnd = n; pickLast = true }
+            }
+            let window = ids[start..<searchEnd]
+            guard let eot = pickLast ? window.lastIndex(of: endOfTurnId) : window.firstIndex(of: endOfTurnId) else {
                 return .rejected(.noEndOfTurn, "no end-of-turn token \(endOfTurnId) after assistant message \(m) (token \(start))")
             }
             spans.append(AssistantSpan(start: start, end: eot - 1))

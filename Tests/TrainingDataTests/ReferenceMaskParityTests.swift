@@ -34,7 +34,7 @@ final class ReferenceMaskParityTests: XCTestCase {
 
     /// Compares every record of `input` with the golden lines, in order. Returns the 1-based indices that differ.
     func compare(_ input: String, _ golden: [JSONValue], _ builder: SampleBuilder, format: ConversationFormat? = nil,
-                 file: StaticString = #filePath, line: UInt = #line) throws -> [Int] {
+                 expectedDifferences: Set<Int> = [], file: StaticString = #filePath, line: UInt = #line) throws -> [Int] {
         var results: [Result<Conversation, RecordRejection>] = []
         try ConversationReader(path: input, format: format).forEach { results.append($0) }
         XCTAssertEqual(results.count, golden.count, "record count", file: file, line: line)
@@ -58,7 +58,7 @@ final class ReferenceMaskParityTests: XCTestCase {
                 let gm = g["loss_mask"]?.arrayValue?.compactMap(\.intValue).map(UInt8.init)
                 if gi != ids || gm != mask {
                     differing.append(k + 1)
-                    if differing.count <= 3 {
+                    if differing.count <= 3, !expectedDifferences.contains(k + 1) {
                         let at = zip(ids, gi ?? []).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                         let mAt = zip(mask, gm ?? []).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                         XCTFail("\(input) record \(k + 1): golden \(g["rejected"] ?? g["dropped"] ?? .string("sample")); ids differ at \(at.map(String.init) ?? "-") (lengths \(ids.count)/\(gi?.count ?? -1)), mask differs at \(mAt.map(String.init) ?? "-")", file: file, line: line)
@@ -97,9 +97,10 @@ final class ReferenceMaskParityTests: XCTestCase {
         let b = try builder(tokenizer: data + "/tokenizers/llama-3.2",
                             template: data + "/chat-templates/meta-llama-Llama-3.1-8B-Instruct.jinja", options: options)
         let input = Bundle.module.url(forResource: "Fixtures/reference-masks/edge_cases.input", withExtension: "jsonl")!.path
-        // Records 23, 25 and 26 hold special-token strings inside message text: the reference's string split
-        // misreads them (see the fixture README); eagleprep derives spans from tokens and counts such records.
-        XCTAssertEqual(try compare(input, try golden("edge_cases"), b), [23, 25, 26])
+        // Records 25 and 26 hold turn-separator strings inside message text: the reference's string split
+        // misreads them as turn boundaries (see the fixture README); eagleprep derives spans from tokens and
+        // counts such records. Record 23 (an end-of-turn string inside an answer) is matched.
+        XCTAssertEqual(try compare(input, try golden("edge_cases"), b, expectedDifferences: [25, 26]), [25, 26])
     }
 
     func testAssistantModeOnChatML() throws {
