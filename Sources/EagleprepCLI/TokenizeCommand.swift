@@ -17,6 +17,7 @@ struct TokenizeCommand: Subcommand {
         .value("max-length", "N", "Longest rendered sequence kept, in tokens (default 2048)."),
         .flag("truncate", "Truncate longer sequences to --max-length instead of dropping them."),
         .flag("any-roles", "Do not require user/assistant alternation (default: required in reference mode)."),
+        .flag("ignore-tools", "Do not pass records' tool definitions to the template (the reference ignores them)."),
         .value("end-of-turn", "TOKEN", "The template's end-of-turn token (default: detected from a probe render)."),
         .value("date", "YYYY-MM-DD", "The date strftime_now returns (default: today; recorded in the manifest)."),
         .value("shard-size", "N", "Samples per shard (default 4096)."),
@@ -64,9 +65,10 @@ struct TokenizeCommand: Subcommand {
         } else {
             endOfTurn = try SampleBuilder.detectEndOfTurn(renderer: renderer, encode: encode, specialIds: Set(tokenizer.specialTokenIds))
         }
-        let options = SampleOptions(maskMode: maskMode, systemPrompt: system, maxLength: maxLength,
+        var options = SampleOptions(maskMode: maskMode, systemPrompt: system, maxLength: maxLength,
                                     overLength: args.flag("truncate") ? .truncate : .drop,
                                     requireAlternation: args.flag("any-roles") ? false : nil)
+        options.renderTools = !args.flag("ignore-tools")
         let builder = SampleBuilder(renderer: renderer, encode: encode, endOfTurnId: endOfTurn,
                                     specialTokenStrings: tokenizer.specialTokenIds.compactMap { tokenizer.token(of: $0) }, options: options)
         let identity = JSONObject([

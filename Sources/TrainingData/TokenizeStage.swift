@@ -41,6 +41,7 @@ public struct TokenizeSettings: Sendable {
         o["max_length"] = .int(options.maxLength)
         o["over_length"] = .string(options.overLength.rawValue)
         o["require_alternation"] = .bool(options.requireAlternation)
+        o["render_tools"] = .bool(options.renderTools)
         o["samples_per_shard"] = .int(samplesPerShard)
         o["worker"] = .string("\(workerIndex)/\(workerCount)")
         return o
