@@ -157,7 +157,7 @@ struct BPEModelView {
     /// Appends the ids of one pre-tokenized piece `p[0..<n]` (n > 0).
     @inline(__always)
     func encode(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int32], scratch: BPEScratch) {
-        let h = hashBytes(p, n)
+        let h = keyHash(p, n)
         if model.ignoreMerges {
             let id = vocab.lookup(p, n, hash: h)
             if id >= 0 {

@@ -150,7 +150,7 @@ struct WordCache: ~Copyable {
         for i in 0 ... mask where slots[i] != 0 {
             let s = slots[i]
             let e = entries + 4 * (Int(s & 0xFFFF_FFFF) - 1)
-            let h = hashBytes(keys + Int(e[0]), Int(e[1]))
+            let h = keyHash(keys + Int(e[0]), Int(e[1]))
             var j = Int(truncatingIfNeeded: h) & newMask
             while newSlots[j] != 0 { j = (j + 1) & newMask }
             newSlots[j] = s

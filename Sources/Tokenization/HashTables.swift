@@ -37,52 +37,80 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) 
     return true
 }
 
+/// The hash of a key as the tables use it: keys of up to 8 bytes are packed into one word and mixed (cheap, and
+/// the packed word doubles as the key itself); longer keys go through `hashBytes`.
+@inline(__always)
+func keyHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    guard n <= 8 else { return hashBytes(p, n) }
+    var h = (packShortKey(p, n) ^ UInt64(truncatingIfNeeded: n) << 59) &* 0x9E37_79B9_7F4A_7C15
+    h ^= h >> 32
+    return h &* 0xD6E8_FEB8_6659_FD93
+}
+
+/// Keys of 1…8 bytes as a little-endian word, zero-padded.
+@inline(__always)
+func packShortKey(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    let raw = UnsafeRawPointer(p)
+    if n >= 4 {
+        let lo = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        let hi = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)))
+        return lo | hi << UInt64(8 * (n - 4))
+    }
+    var k: UInt64 = 0
+    for i in 0 ..< n { k |= UInt64(p[i]) << UInt64(8 * i) }
+    return k
+}
+
 /// Byte string → Int32. Inserting an existing key replaces its value (as a Rust `HashMap` built by `collect`).
+///
+/// Each slot is two words, so a lookup of a key of up to 8 bytes (most tokens) touches one cache line:
+/// - word 0: the key itself, packed (≤ 8 bytes), or `hash >> 32 << 32 | offset in keys` (longer keys);
+/// - word 1: `length << 32 | value`, 0 for an empty slot (keys are never empty).
 struct ByteStringTable: Sendable {
-    /// 0 = empty; otherwise `(hash >> 32) << 32 | (entry + 1)`.
     private var slots: [UInt64]
-    private var values: [Int32] = []
-    /// Entry `e`'s key is `keys[starts[e] ..< starts[e + 1]]`.
-    private var starts: [UInt32] = [0]
     private var keys: [UInt8] = []
     private var mask: Int
+    private(set) var count = 0
 
     init(minimumCapacity: Int) {
         var capacity = 16
         while capacity < minimumCapacity * 2 { capacity <<= 1 }
-        slots = [UInt64](repeating: 0, count: capacity)
+        slots = [UInt64](repeating: 0, count: 2 * capacity)
         mask = capacity - 1
-        values.reserveCapacity(minimumCapacity)
-        starts.reserveCapacity(minimumCapacity + 1)
     }
 
-    var count: Int { values.count }
-
-    /// Inserts or replaces. Grows when half full.
+    /// Inserts or replaces (empty keys are ignored: no piece is ever empty). Grows when half full.
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int32) {
-        if (values.count + 1) * 2 > slots.count { grow() }
-        let base = key.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        let h = hashBytes(base, key.count)
-        let tag = h & 0xFFFF_FFFF_0000_0000
+        guard let p = key.baseAddress, key.count > 0 else { return }
+        if (count + 1) * 2 > mask + 1 { grow() }
+        let n = key.count
+        let h = keyHash(p, n)
+        let w0: UInt64
+        if n <= 8 {
+            w0 = packShortKey(p, n)
+        } else {
+            w0 = h & 0xFFFF_FFFF_0000_0000 | UInt64(keys.count)
+        }
+        let w1 = UInt64(n) << 32 | UInt64(UInt32(bitPattern: value))
         var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let s = slots[i]
-            if s == 0 { break }
-            if s & 0xFFFF_FFFF_0000_0000 == tag {
-                let e = Int(s & 0xFFFF_FFFF) - 1
-                let a = Int(starts[e]), b = Int(starts[e + 1])
-                if b - a == key.count && keys.withUnsafeBufferPointer({ bytesEqual($0.baseAddress! + a, base, key.count) }) {
-                    values[e] = value
-                    return
-                }
+        while slots[2 * i + 1] != 0 {
+            if slots[2 * i + 1] >> 32 == UInt64(n) && sameKey(slots[2 * i], p, n, w0) {
+                slots[2 * i + 1] = w1
+                return
             }
             i = (i + 1) & mask
         }
-        let e = values.count
-        values.append(value)
-        keys.append(contentsOf: key)
-        starts.append(UInt32(keys.count))
-        slots[i] = tag | UInt64(e + 1)
+        if n > 8 { keys.append(contentsOf: key) }
+        slots[2 * i] = w0
+        slots[2 * i + 1] = w1
+        count += 1
+    }
+
+    private func sameKey(_ stored: UInt64, _ p: UnsafePointer<UInt8>, _ n: Int, _ candidate: UInt64) -> Bool {
+        if n <= 8 { return stored == candidate }
+        guard stored >> 32 == candidate >> 32 else { return false }
+        let offset = Int(stored & 0xFFFF_FFFF)
+        return keys.withUnsafeBufferPointer { bytesEqual($0.baseAddress! + offset, p, n) }
     }
 
     mutating func insert(_ key: [UInt8], value: Int32) {
@@ -90,17 +118,24 @@ struct ByteStringTable: Sendable {
     }
 
     private mutating func grow() {
-        let capacity = slots.count * 2
-        var newSlots = [UInt64](repeating: 0, count: capacity)
+        let capacity = (mask + 1) * 2
+        var newSlots = [UInt64](repeating: 0, count: 2 * capacity)
         let newMask = capacity - 1
         keys.withUnsafeBufferPointer { k in
-            let base = k.baseAddress ?? UnsafePointer(bitPattern: 1)!
-            for e in 0..<values.count {
-                let a = Int(starts[e]), b = Int(starts[e + 1])
-                let h = hashBytes(base + a, b - a)
-                var i = Int(truncatingIfNeeded: h) & newMask
-                while newSlots[i] != 0 { i = (i + 1) & newMask }
-                newSlots[i] = h & 0xFFFF_FFFF_0000_0000 | UInt64(e + 1)
+            for i in 0 ... mask where slots[2 * i + 1] != 0 {
+                let w0 = slots[2 * i], w1 = slots[2 * i + 1]
+                let n = Int(w1 >> 32)
+                let h: UInt64
+                if n <= 8 {
+                    var bytes = w0
+                    h = withUnsafeBytes(of: &bytes) { keyHash($0.baseAddress!.assumingMemoryBound(to: UInt8.self), n) }
+                } else {
+                    h = hashBytes(k.baseAddress! + Int(w0 & 0xFFFF_FFFF), n)
+                }
+                var j = Int(truncatingIfNeeded: h) & newMask
+                while newSlots[2 * j + 1] != 0 { j = (j + 1) & newMask }
+                newSlots[2 * j] = w0
+                newSlots[2 * j + 1] = w1
             }
         }
         slots = newSlots
@@ -109,33 +144,17 @@ struct ByteStringTable: Sendable {
 
     func lookup(_ key: [UInt8]) -> Int32? {
         withView { v in key.withUnsafeBufferPointer { k in
-            let r = v.lookup(k.baseAddress ?? UnsafePointer(bitPattern: 1)!, k.count)
+            guard let p = k.baseAddress, k.count > 0 else { return nil }
+            let r = v.lookup(p, k.count)
             return r < 0 ? nil : r
         } }
     }
 
-    /// All (key, value) pairs in insertion order.
-    func forEach(_ body: (UnsafeBufferPointer<UInt8>, Int32) -> Void) {
-        keys.withUnsafeBufferPointer { k in
-            let base = k.baseAddress ?? UnsafePointer(bitPattern: 1)!
-            for e in 0..<values.count {
-                let a = Int(starts[e]), b = Int(starts[e + 1])
-                body(UnsafeBufferPointer(start: base + a, count: b - a), values[e])
-            }
-        }
-    }
-
     func withView<R>(_ body: (ByteStringTableView) throws -> R) rethrows -> R {
         try slots.withUnsafeBufferPointer { s in
-            try values.withUnsafeBufferPointer { v in
-                try starts.withUnsafeBufferPointer { st in
-                    try keys.withUnsafeBufferPointer { k in
-                        try body(ByteStringTableView(
-                            slots: s.baseAddress!, values: v.baseAddress ?? UnsafePointer(bitPattern: 4)!,
-                            starts: st.baseAddress!, keys: k.baseAddress ?? UnsafePointer(bitPattern: 1)!,
-                            mask: mask))
-                    }
-                }
+            try keys.withUnsafeBufferPointer { k in
+                try body(ByteStringTableView(slots: s.baseAddress!, keys: k.baseAddress ?? UnsafePointer(bitPattern: 1)!,
+                                             mask: mask))
             }
         }
     }
@@ -143,29 +162,36 @@ struct ByteStringTable: Sendable {
 
 struct ByteStringTableView {
     let slots: UnsafePointer<UInt64>
-    let values: UnsafePointer<Int32>
-    let starts: UnsafePointer<UInt32>
     let keys: UnsafePointer<UInt8>
     let mask: Int
 
-    /// The value of the key `p[0..<n]`, or -1.
+    /// The value of the key `p[0..<n]` (n > 0), or -1.
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32 {
-        lookup(p, n, hash: hashBytes(p, n))
+        lookup(p, n, hash: keyHash(p, n))
     }
 
-    /// As `lookup(_:_:)` with the key's `hashBytes` already computed.
+    /// As `lookup(_:_:)` with the key's `keyHash` already computed.
     @inline(__always)
     func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64) -> Int32 {
-        let tag = h & 0xFFFF_FFFF_0000_0000
         var i = Int(truncatingIfNeeded: h) & mask
+        if n <= 8 {
+            let k = packShortKey(p, n)
+            while true {
+                let w1 = slots[2 * i + 1]
+                if w1 == 0 { return -1 }
+                if slots[2 * i] == k && w1 >> 32 == UInt64(n) { return Int32(truncatingIfNeeded: w1) }
+                i = (i + 1) & mask
+            }
+        }
+        let tag = h & 0xFFFF_FFFF_0000_0000
         while true {
-            let s = slots[i]
-            if s == 0 { return -1 }
-            if s & 0xFFFF_FFFF_0000_0000 == tag {
-                let e = Int(s & 0xFFFF_FFFF) - 1
-                let a = Int(starts[e])
-                if Int(starts[e + 1]) - a == n && bytesEqual(keys + a, p, n) { return values[e] }
+            let w1 = slots[2 * i + 1]
+            if w1 == 0 { return -1 }
+            let w0 = slots[2 * i]
+            if w1 >> 32 == UInt64(n) && w0 & 0xFFFF_FFFF_0000_0000 == tag
+                && bytesEqual(keys + Int(w0 & 0xFFFF_FFFF), p, n) {
+                return Int32(truncatingIfNeeded: w1)
             }
             i = (i + 1) & mask
         }

@@ -13,9 +13,9 @@ struct CharacterClass: OptionSet, Sendable {
 }
 
 /// The lookup table: `blocks[Int(blockIndex[cp >> 8]) << 8 | cp & 0xFF]` holds the class bits of `cp`, for
-/// `cp < tableLimit` (planes 0–3, which hold every script in use); identical 256-scalar blocks are stored once.
+/// `cp < tableLimit` (planes 0–1: every modern script, symbols and emoji); identical 256-scalar blocks are stored once.
 struct CharacterClassTable: Sendable {
-    static let tableLimit: UInt32 = 0x40000
+    static let tableLimit: UInt32 = 0x20000
 
     let blockIndex: [UInt16]
     let blocks: [UInt8]
