@@ -67,22 +67,19 @@ public struct TokenDirectory: Sendable {
     /// `settings.mask_mode` (`reference` or `assistant`), when recorded.
     public var maskMode: String? { settings["mask_mode"]?.stringValue }
     /// `settings.vocabulary_size`: the tokenizer's id count (largest id + 1), when recorded. The target's logit
-    /// width can be larger (Qwen pads its embedding), never smaller.
+    /// width can differ (see `targetVocabularySize(given:)`).
     public var tokenizerVocabularySize: Int? { settings["vocabulary_size"]?.intValue }
 
-    /// The target vocabulary size (logit width V, the length of `t2d`): `given` when set (it may exceed the
-    /// tokenizer's id count, never fall short of it), else the manifest's `vocabulary_size`.
+    /// The target vocabulary size (logit width V, the length of `t2d`): `given` when set, else the manifest's
+    /// `vocabulary_size` (the tokenizer's id count). The two can differ either way: Qwen pads its logit row past the
+    /// tokenizer, while the Llama-3.2 `tokenizer.json` has 128,257 ids for a 128,256-wide Llama-3 logit row. An id
+    /// at or beyond V met while counting is an error naming where it is.
     public func targetVocabularySize(given: Int?) throws(VocabularyError) -> Int {
-        switch (given, tokenizerVocabularySize) {
-        case (let g?, let t?) where g < t:
-            throw .targetVocabularySize("\(g) is smaller than the tokenizer's \(t) ids recorded in \(path)/manifest.json")
-        case (let g?, _):
-            return g
-        case (nil, let t?):
-            return t
-        case (nil, nil):
+        if let given { return given }
+        guard let t = tokenizerVocabularySize else {
             throw .targetVocabularySize("\(path)/manifest.json records no vocabulary_size; give the target's logit width (--target-vocab-size)")
         }
+        return t
     }
 
     /// The shard indices of part `index` of `count` contiguous, nearly equal parts (by shard count).

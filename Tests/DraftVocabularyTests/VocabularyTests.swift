@@ -77,8 +77,9 @@ final class VocabularyTests: VocabularyTestCase {
         assertVocabularyError(try d.targetVocabularySize(given: nil), "records no vocabulary_size", "--target-vocab-size")
         XCTAssertEqual(try d.targetVocabularySize(given: 12), 12)
         let toy = try TokenDirectory(path: toyDirectory())
-        assertVocabularyError(try toy.targetVocabularySize(given: 9), "9 is smaller than the tokenizer's 10 ids")
+        XCTAssertEqual(try toy.targetVocabularySize(given: nil), 10, "the manifest's vocabulary_size by default")
         XCTAssertEqual(try toy.targetVocabularySize(given: 16), 16, "a wider logit row than the tokenizer is allowed")
+        XCTAssertEqual(try toy.targetVocabularySize(given: 8), 8, "and a narrower one (Llama-3.2 tokenizer: 128,257 ids, logit row 128,256)")
         // An id outside the target vocabulary names the shard, the sample and the position.
         assertVocabularyError(try TokenCounter(directory: toy, targetVocabSize: 8).run(), "tokens-00000.eptok: sample 1, position 2: token id 9 is outside the target vocabulary 0..<8")
         // A shard with another sample count than the manifest lists.
