@@ -84,7 +84,11 @@ final class TokenizeStageTests: XCTestCase {
             let m = try builder(SampleOptions(systemPrompt: p)).messages(of: msgs).get()
             return m.first?["role"]?.stringValue == "system" ? m.first?["content"]?.stringValue : nil
         }
-        XCTAssertEqual(try sys(.reference), SampleOptions.referenceSystemPrompt)
+        // The reference policy: the fixed prompt; a system message in the data is rejected, as the reference does.
+        guard case .failure(let e) = builder(SampleOptions(systemPrompt: .reference)).messages(of: msgs) else { return XCTFail() }
+        XCTAssertEqual(e.reason, .unknownRole)
+        let fixed = try builder(SampleOptions(systemPrompt: .reference)).messages(of: Array(msgs.dropFirst())).get()
+        XCTAssertEqual(fixed.first?["content"]?.stringValue, SampleOptions.referenceSystemPrompt)
         XCTAssertEqual(SHA256.hexDigest(Array(SampleOptions.referenceSystemPrompt.utf8)), "d52c188a3c969c4ece4e68846b15aaf27ef75639b76c08bdd71f062e52c7b9fc")
         XCTAssertEqual(try sys(.data), "S")
         XCTAssertNil(try sys(.none))
