@@ -28,8 +28,9 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["EagleCore"]),
         .target(name: "DraftVocabulary", dependencies: ["EagleCore", "TokenShards", "SafeTensors"], swiftSettings: release),
         .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards", "ChatTemplates"]),
+        .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -48,6 +49,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "DraftVocabularyTests", dependencies: ["DraftVocabulary", "TokenShards", "SafeTensors", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TargetModelTests", dependencies: ["TargetModel", "TestSupport", "SafeTensors", "GGUF"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
     ],

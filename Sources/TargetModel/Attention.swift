@@ -1,0 +1,149 @@
+import Dispatch
+import LinearAlgebra
+
+/// A run of consecutive tokens of one sequence inside a packed batch: packed rows `firstRow ..< firstRow + count`
+/// hold positions `startPosition ..< startPosition + count` of the sequence in KV-cache slot `slot`.
+public struct Segment: Sendable, Equatable {
+    public var slot: Int
+    public var firstRow: Int
+    public var count: Int
+    public var startPosition: Int
+
+    public init(slot: Int, firstRow: Int, count: Int, startPosition: Int) {
+        self.slot = slot
+        self.firstRow = firstRow
+        self.count = count
+        self.startPosition = startPosition
+    }
+}
+
+/// Causal grouped-query attention of packed segments against the KV cache (which already holds this step's keys
+/// and values). `softmax(q·kᵀ · hd^-½ + causal mask) · v` per query head, the query head h reading kv head
+/// `h / (nh / nkv)` (transformers' `repeat_kv`).
+///
+/// Segments of at least `blasThreshold` queries (prefill) go through BLAS in blocks of `blockRows` queries:
+/// `S = Q_blk · K[lo..<hi]ᵀ` (one sgemm), masked row softmax in parallel, `O = S · V[lo..<hi]` (one sgemm); a
+/// block computes only the keys up to its last query, so the causal waste is under half a block per row. Short
+/// segments (generation steps) use a vectorised dot-product kernel, parallel over (segment, head).
+enum Attention {
+    static let blasThreshold = 16
+    static let blockRows = 128
+
+    /// - q: per segment `s`, `[nh, count_s, hd]` at `q + qOffsets[s]` (head-major, after RoPE).
+    /// - out: `[T, nh·hd]`, row `firstRow + i` receives the attention output of query `i` of the segment.
+    static func run(segments: [Segment], q: UnsafePointer<Float>, qOffsets: [Int], cache: KVCache, layer: Int,
+                    configuration c: ModelConfiguration, out: UnsafeMutablePointer<Float>, threads: Int) throws {
+        let scale = Float(1 / Double(c.headDim).squareRoot())
+        var small: [(segment: Int, head: Int)] = []
+        for (s, seg) in segments.enumerated() where seg.count > 0 {
+            if seg.count >= blasThreshold {
+                for h in 0..<c.headCount {
+                    try blockedHead(seg, q: q + qOffsets[s] + h * seg.count * c.headDim, head: h, cache: cache, layer: layer,
+                                    configuration: c, scale: scale, out: out, threads: threads)
+                }
+            } else {
+                for h in 0..<c.headCount { small.append((s, h)) }
+            }
+        }
+        guard !small.isEmpty else { return }
+        let maxKeys = segments.map { $0.startPosition + $0.count }.max() ?? 0
+        let work = { (task: Int) in
+            let (s, h) = small[task]
+            let seg = segments[s]
+            vectorHead(seg, q: q + qOffsets[s] + h * seg.count * c.headDim, head: h, cache: cache, layer: layer,
+                       configuration: c, scale: scale, out: out, maxKeys: maxKeys)
+        }
+        if threads <= 1 || small.count == 1 {
+            for t in small.indices { work(t) }
+        } else {
+            parallelFor(small.count, work)
+        }
+    }
+
+    /// The keys position `p` may attend to: `[p − window + 1, p]` clipped at 0, or `[0, p]` without a window.
+    @inline(__always)
+    static func keyRange(position p: Int, window: Int?) -> Range<Int> {
+        (window.map { max(0, p - $0 + 1) } ?? 0)..<(p + 1)
+    }
+
+    private static func blockedHead(_ seg: Segment, q: UnsafePointer<Float>, head h: Int, cache: KVCache, layer: Int,
+                                    configuration c: ModelConfiguration, scale: Float, out: UnsafeMutablePointer<Float>,
+                                    threads: Int) throws {
+        let hd = c.headDim, g = h / c.groupSize
+        let keys = cache.keyBase(layer: layer, slot: seg.slot, head: g)
+        let values = cache.valueBase(layer: layer, slot: seg.slot, head: g)
+        let maxBlock = min(blockRows, seg.count)
+        let maxKeys = seg.startPosition + seg.count
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxBlock * maxKeys)
+        let blockOut = UnsafeMutablePointer<Float>.allocate(capacity: maxBlock * hd)
+        defer { scores.deallocate(); blockOut.deallocate() }
+        var b0 = 0
+        while b0 < seg.count {
+            let rows = min(blockRows, seg.count - b0)
+            let lo = keyRange(position: seg.startPosition + b0, window: c.slidingWindow).lowerBound
+            let hi = seg.startPosition + b0 + rows
+            let nk = hi - lo
+            try BLAS.sgemm(m: rows, n: nk, k: hd,
+                           a: UnsafeBufferPointer(start: q + b0 * hd, count: rows * hd),
+                           b: UnsafeBufferPointer(start: keys + lo * hd, count: nk * hd), transB: true,
+                           c: UnsafeMutableBufferPointer(start: scores, count: rows * nk), alpha: scale)
+            parallelRanges(count: rows, threads: rows * nk >= 1 << 14 ? threads : 1) { range in
+                for r in range {
+                    let valid = keyRange(position: seg.startPosition + b0 + r, window: c.slidingWindow)
+                    let row = scores + r * nk
+                    let first = valid.lowerBound - lo, end = valid.upperBound - lo
+                    for j in 0..<first { row[j] = 0 }
+                    Kernels.softmax(row + first, count: end - first)
+                    for j in end..<nk { row[j] = 0 }
+                }
+            }
+            try BLAS.sgemm(m: rows, n: hd, k: nk,
+                           a: UnsafeBufferPointer(start: scores, count: rows * nk),
+                           b: UnsafeBufferPointer(start: values + lo * hd, count: nk * hd),
+                           c: UnsafeMutableBufferPointer(start: blockOut, count: rows * hd))
+            for r in 0..<rows {
+                (out + (seg.firstRow + b0 + r) * c.qDim + h * hd).update(from: blockOut + r * hd, count: hd)
+            }
+            b0 += rows
+        }
+    }
+
+    private static func vectorHead(_ seg: Segment, q: UnsafePointer<Float>, head h: Int, cache: KVCache, layer: Int,
+                                   configuration c: ModelConfiguration, scale: Float, out: UnsafeMutablePointer<Float>,
+                                   maxKeys: Int) {
+        let hd = c.headDim, g = h / c.groupSize
+        let keys = cache.keyBase(layer: layer, slot: seg.slot, head: g)
+        let values = cache.valueBase(layer: layer, slot: seg.slot, head: g)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(maxKeys, 1))
+        defer { scores.deallocate() }
+        for i in 0..<seg.count {
+            let qi = q + i * hd
+            let valid = keyRange(position: seg.startPosition + i, window: c.slidingWindow)
+            let n = valid.count
+            for (j, k) in valid.enumerated() { scores[j] = dot(qi, keys + k * hd, count: hd) * scale }
+            Kernels.softmax(scores, count: n)
+            let o = out + (seg.firstRow + i) * c.qDim + h * hd
+            o.update(repeating: 0, count: hd)
+            for (j, k) in valid.enumerated() { axpy(scores[j], values + k * hd, o, count: hd) }
+        }
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        var acc = Kernels.V8()
+        var j = 0
+        while j + 8 <= n { acc += Kernels.load(a + j) * Kernels.load(b + j); j += 8 }
+        var s = acc.sum()
+        while j < n { s += a[j] * b[j]; j += 1 }
+        return s
+    }
+
+    /// y += a · x
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        let av = Kernels.V8(repeating: a)
+        var j = 0
+        while j + 8 <= n { Kernels.store(Kernels.load(y + j) + av * Kernels.load(x + j), y + j); j += 8 }
+        while j < n { y[j] += a * x[j]; j += 1 }
+    }
+}

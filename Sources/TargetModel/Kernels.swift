@@ -1,0 +1,106 @@
+/// Elementwise and row-wise kernels of the forward pass, over raw fp32 rows. Shapes use `T` (rows, tokens) and
+/// `C` (columns); every function processes whole rows so callers can split rows across threads. Inner loops use
+/// `SIMD8<Float>`; tails fall back to scalars.
+enum Kernels {
+    typealias V8 = SIMD8<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+    @inline(__always)
+    static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
+
+    /// out[t, :] = x[t, :] / sqrt(mean(x[t, :]²) + eps) · weight, for t in rows. x, out: [T, C]; weight: [C].
+    /// As transformers' `LlamaRMSNorm` (fp32): the mean of squares, then `x · rsqrt(var + eps)`, then `weight ·`.
+    static func rmsNorm(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                        columns c: Int, rows: Range<Int>, epsilon: Float) {
+        for t in rows {
+            let xr = x + t * c, o = out + t * c
+            var acc = V8()
+            var j = 0
+            while j + 8 <= c { let v = load(xr + j); acc += v * v; j += 8 }
+            var sum = acc.sum()
+            while j < c { sum += xr[j] * xr[j]; j += 1 }
+            let scale = 1 / (sum / Float(c) + epsilon).squareRoot()
+            j = 0
+            while j + 8 <= c { store(load(weight + j) * (load(xr + j) * scale), o + j); j += 8 }
+            while j < c { o[j] = weight[j] * (xr[j] * scale); j += 1 }
+        }
+    }
+
+    /// act[t, i] = silu(gu[t, i]) · gu[t, I + i] for i < I (gate rows first, then up). gu: [T, 2I]; act: [T, I].
+    static func swiGLU(_ gu: UnsafePointer<Float>, _ act: UnsafeMutablePointer<Float>, width i: Int, rows: Range<Int>) {
+        for t in rows {
+            let g = gu + t * 2 * i, u = g + i, o = act + t * i
+            var j = 0
+            while j + 8 <= i {
+                let gv = load(g + j)
+                store(gv / (1 + exp(-gv)) * load(u + j), o + j)
+                j += 8
+            }
+            while j < i {
+                let gv = g[j]
+                o[j] = gv / (1 + exp1(-gv)) * u[j]
+                j += 1
+            }
+        }
+    }
+
+    /// dst[j] += src[j] for j < n.
+    static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        var j = 0
+        while j + 8 <= n { store(load(dst + j) + load(src + j), dst + j); j += 8 }
+        while j < n { dst[j] += src[j]; j += 1 }
+    }
+
+    /// Index of the largest element, the first on ties (as `torch.argmax` for finite values).
+    static func argmax(_ x: UnsafePointer<Float>, count n: Int) -> Int {
+        var best = 0
+        var bestValue = x[0]
+        for j in 1..<max(n, 1) where x[j] > bestValue {
+            best = j
+            bestValue = x[j]
+        }
+        return best
+    }
+
+    /// In place: x[j] = exp(x[j] − max) / Σ over j < n.
+    static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var m = -Float.infinity
+        for j in 0..<n { m = max(m, x[j]) }
+        let mv = V8(repeating: m)
+        var acc = V8()
+        var j = 0
+        while j + 8 <= n { let e = exp(load(x + j) - mv); store(e, x + j); acc += e; j += 8 }
+        var sum = acc.sum()
+        while j < n { x[j] = exp1(x[j] - m); sum += x[j]; j += 1 }
+        let inv = 1 / sum
+        j = 0
+        while j + 8 <= n { store(load(x + j) * inv, x + j); j += 8 }
+        while j < n { x[j] *= inv; j += 1 }
+    }
+
+    /// exp on 8 lanes: Cephes `expf` (range reduction by ln 2 split in two constants, degree-6 polynomial, 2ⁿ by
+    /// exponent bits), within 2 ulp of the correctly rounded value on [−87.3, 88.7]; inputs are clamped to it
+    /// (exp(−87.3) ≈ 1.2e−38: masked or far-below-max scores contribute nothing measurable).
+    @inline(__always)
+    static func exp(_ v: V8) -> V8 {
+        var x = v.clamped(lowerBound: V8(repeating: -87.3), upperBound: V8(repeating: 88.7))
+        let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
+        x = x - fx * 0.693359375 + fx * 2.12194440e-4
+        let z = x * x
+        var y = V8(repeating: 1.9875691500e-4)
+        y = y * x + 1.3981999507e-3
+        y = y * x + 8.3334519073e-3
+        y = y * x + 4.1665795894e-2
+        y = y * x + 1.6666665459e-1
+        y = y * x + 5.0000001201e-1
+        y = y * z + x + 1
+        let n = SIMD8<Int32>(fx, rounding: .towardZero) &+ 127
+        let scale = unsafeBitCast(n &<< 23, to: V8.self)
+        return y * scale
+    }
+
+    /// Scalar version of `exp(_: V8)` for loop tails (same formula, so results do not depend on alignment).
+    @inline(__always)
+    static func exp1(_ x: Float) -> Float { exp(V8(repeating: x))[0] }
+}
