@@ -62,4 +62,22 @@ final class TokenizeCommandTests: CLITestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("nope.jsonl: no such input file"), bad.stderr)
     }
+
+    /// A .gguf is a complete model for tokenize: vocabulary and chat template from the file give the same samples
+    /// as the model folder made from it (tokenizer.json + chat_template.jinja).
+    func testGGUFModelGivesTheSameSamplesAsTheFolder() throws {
+        let data = try TestSupport.sharedData()
+        let gguf = try TestSupport.smolLM2GGUF()
+        let input = data + "/conversations/mt_bench_llama2chat70b.messages.jsonl"
+        var exports: [String] = []
+        for model in [gguf, data + "/models/smollm2-135m-instruct"] {
+            let out = tempDir + "/" + (model.hasSuffix(".gguf") ? "gguf" : "folder")
+            let r = try run(["tokenize", "--model", model, "--input", input, "--out", out, "--date", "2026-11-29", "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("read 80, kept 80"), r.stdout)
+            exports.append(try run(["inspect", out, "--jsonl"]).stdout)
+        }
+        XCTAssertEqual(exports[0].split(separator: "\n").count, 80)
+        XCTAssertEqual(exports[0], exports[1])
+    }
 }
