@@ -4,9 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Identity of a tokenizer instance (shared by its copies), so per-thread caches know whom they belong to.
-final class TokenizerIdentity: Sendable {}
-
 /// Per-thread BPE scratch and word caches for the convenience `Tokenizer.encode` calls, as HF keeps its BPE
 /// word cache per thread (`BPE_LOCAL_CACHE` in `models/bpe/model.rs`). Each thread keeps up to `capacity`
 /// entries, each tied to a tokenizer by a weak reference: an entry whose tokenizer is gone is reused, and the
@@ -15,7 +12,7 @@ final class ThreadScratchPool {
     private static let capacity = 4
 
     private struct Entry {
-        weak var owner: TokenizerIdentity?
+        weak var owner: TokenizerPipeline?
         let scratch: BPEScratch
         var lastUse: UInt64
     }
@@ -34,7 +31,7 @@ final class ThreadScratchPool {
     }
 
     /// The scratch (with its word cache) this thread uses for `owner`.
-    func scratch(for owner: TokenizerIdentity) -> BPEScratch {
+    func scratch(for owner: TokenizerPipeline) -> BPEScratch {
         clock += 1
         if let i = entries.firstIndex(where: { $0.owner === owner }) {
             entries[i].lastUse = clock

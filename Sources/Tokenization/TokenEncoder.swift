@@ -7,48 +7,35 @@
 /// 3. pre-tokenize each remaining segment through the stages, depth first (no piece lists are materialised);
 /// 4. BPE each piece; 5. with `addSpecialTokens`, add the post-processor's ids around the result.
 public final class TokenEncoder {
-    public let tokenizer: Tokenizer
-    private let stages: [Stage]
+    private let pipeline: TokenizerPipeline
+    private let stages: [EncoderStage]
     private let scratch: BPEScratch
     private var segments: [AddedVocabulary.Segment] = []
     private var innerSegments: [AddedVocabulary.Segment] = []
     private var normalized: [UInt8] = []
     private var normalizeScratch: [UInt8] = []
-    /// One buffer per stage, for stages that rewrite their piece (prefix space, Metaspace).
-    private let stageBuffers: [StageBuffer]
+    /// One buffer per stage, for stages that rewrite their piece (prefix space, Metaspace); made on first use.
+    private var stageBuffers: [StageBuffer?]
     /// When set, pre-tokenized pieces are collected here instead of being encoded (`preTokenize(_:)`).
     private var collectedPieces: [[UInt8]]?
-
-    /// Pre-tokenizer stages after simplification: `ByteLevel` becomes an optional prefix-space stage and an
-    /// optional GPT-2 split (its byte mapping is a no-op on raw-byte vocabularies).
-    private enum Stage {
-        case split(SplitPattern)
-        case prefixSpace
-        case digits(individual: Bool)
-        case metaspace(replacement: [UInt8], scheme: PreTokenizer.PrependScheme, split: Bool)
-    }
 
     private final class StageBuffer {
         var bytes: [UInt8] = []
     }
 
     /// `scratch`: the BPE work space and word cache to use (by default a new one owned by this encoder).
-    init(_ tokenizer: Tokenizer, scratch: BPEScratch = BPEScratch()) {
-        self.tokenizer = tokenizer
+    init(_ pipeline: TokenizerPipeline, scratch: BPEScratch = BPEScratch()) {
+        self.pipeline = pipeline
         self.scratch = scratch
-        var stages: [Stage] = []
-        for s in tokenizer.preTokenizer.stages {
-            switch s {
-            case .split(let p): stages.append(.split(p))
-            case .byteLevel(let addPrefixSpace, let useRegex):
-                if addPrefixSpace { stages.append(.prefixSpace) }
-                if useRegex { stages.append(.split(.gpt2)) }
-            case .digits(let individual): stages.append(.digits(individual: individual))
-            case .metaspace(let r, let scheme, let split): stages.append(.metaspace(replacement: r, scheme: scheme, split: split))
-            }
-        }
-        self.stages = stages
-        stageBuffers = stages.map { _ in StageBuffer() }
+        stages = pipeline.encoderStages
+        stageBuffers = Array(repeating: nil, count: stages.count)
+    }
+
+    private func stageBuffer(_ level: Int) -> StageBuffer {
+        if let b = stageBuffers[level] { return b }
+        let b = StageBuffer()
+        stageBuffers[level] = b
+        return b
     }
 
     public func encode(_ text: String, addSpecialTokens: Bool = false) -> [Int32] {
@@ -61,15 +48,15 @@ public final class TokenEncoder {
 
     /// Appends the ids of the UTF-8 text to `ids`. The text must be valid UTF-8.
     public func encode(utf8 text: UnsafeBufferPointer<UInt8>, addSpecialTokens: Bool, into ids: inout [Int32]) {
-        if addSpecialTokens { ids.append(contentsOf: tokenizer.postProcessor.prefix) }
+        if addSpecialTokens { ids.append(contentsOf: pipeline.postProcessor.prefix) }
         if let p = text.baseAddress, text.count > 0 {
             CharacterClassTable.shared.withView { classes in
-                tokenizer.model.withView { model in
+                pipeline.model.withView { model in
                     encodeText(p, text.count, classes, model, &ids)
                 }
             }
         }
-        if addSpecialTokens { ids.append(contentsOf: tokenizer.postProcessor.suffix) }
+        if addSpecialTokens { ids.append(contentsOf: pipeline.postProcessor.suffix) }
     }
 
     /// The pieces the pre-tokenizer alone cuts `text` into (HF `pre_tokenizer.pre_tokenize_str`, with pieces as
@@ -82,7 +69,7 @@ public final class TokenEncoder {
         text.withUTF8 { b in
             guard let p = b.baseAddress, b.count > 0 else { return }
             CharacterClassTable.shared.withView { classes in
-                tokenizer.model.withView { model in
+                pipeline.model.withView { model in
                     preTokenize(0, p, 0, b.count, true, classes, model, &ids)
                 }
             }
@@ -92,7 +79,7 @@ public final class TokenEncoder {
 
     private func encodeText(_ p: UnsafePointer<UInt8>, _ n: Int, _ classes: CharacterClassView,
                             _ model: BPEModelView, _ ids: inout [Int32]) {
-        let added = tokenizer.addedVocabulary
+        let added = pipeline.addedVocabulary
         guard !added.raw.isEmpty else {
             encodeSegment(p, n, isFirst: true, classes, model, &ids)
             return
@@ -111,11 +98,11 @@ public final class TokenEncoder {
     /// Steps 2–4 for a text segment of the raw input.
     private func encodeSegment(_ p: UnsafePointer<UInt8>, _ n: Int, isFirst: Bool, _ classes: CharacterClassView,
                                _ model: BPEModelView, _ ids: inout [Int32]) {
-        guard !tokenizer.normalizer.isIdentity else {
+        guard !pipeline.normalizer.isIdentity else {
             encodeNormalized(p, n, isFirst: isFirst, classes, model, &ids)
             return
         }
-        tokenizer.normalizer.normalize(UnsafeBufferPointer(start: p, count: n), into: &normalized,
+        pipeline.normalizer.normalize(UnsafeBufferPointer(start: p, count: n), into: &normalized,
                                        scratch: &normalizeScratch)
         let text = normalized
         text.withUnsafeBufferPointer { b in
@@ -127,7 +114,7 @@ public final class TokenEncoder {
 
     private func encodeNormalized(_ p: UnsafePointer<UInt8>, _ n: Int, isFirst: Bool, _ classes: CharacterClassView,
                                   _ model: BPEModelView, _ ids: inout [Int32]) {
-        let added = tokenizer.addedVocabulary
+        let added = pipeline.addedVocabulary
         guard !added.normalized.isEmpty else {
             preTokenize(0, p, 0, n, isFirst, classes, model, &ids)
             return
@@ -168,7 +155,7 @@ public final class TokenEncoder {
             if p[start] == 0x20 {
                 preTokenize(level + 1, p, start, end, isFirst, classes, model, &ids)
             } else {
-                let buffer = stageBuffers[level]
+                let buffer = stageBuffer(level)
                 buffer.bytes.removeAll(keepingCapacity: true)
                 buffer.bytes.append(0x20)
                 buffer.bytes.append(contentsOf: UnsafeBufferPointer(start: p + start, count: end - start))
@@ -194,7 +181,7 @@ public final class TokenEncoder {
                 i = j
             }
         case .metaspace(let replacement, let scheme, let split):
-            let buffer = stageBuffers[level]
+            let buffer = stageBuffer(level)
             buffer.bytes.removeAll(keepingCapacity: true)
             for k in start ..< end {
                 if p[k] == 0x20 { buffer.bytes.append(contentsOf: replacement) } else { buffer.bytes.append(p[k]) }
@@ -231,4 +218,30 @@ private func matches(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ s: [UInt
     guard i + s.count <= end else { return false }
     for k in 0 ..< s.count where p[i + k] != s[k] { return false }
     return true
+}
+
+/// Pre-tokenizer stages as the encoder runs them: `ByteLevel` becomes an optional prefix-space stage and an
+/// optional GPT-2 split (its byte mapping is a no-op on raw-byte vocabularies), so Llama-3's
+/// `Sequence[Split, ByteLevel(use_regex: false)]` is a single split.
+enum EncoderStage: Sendable {
+    case split(SplitPattern)
+    case prefixSpace
+    case digits(individual: Bool)
+    case metaspace(replacement: [UInt8], scheme: PreTokenizer.PrependScheme, split: Bool)
+
+    static func stages(for preTokenizer: PreTokenizer) -> [EncoderStage] {
+        var stages: [EncoderStage] = []
+        for s in preTokenizer.stages {
+            switch s {
+            case .split(let p): stages.append(.split(p))
+            case .byteLevel(let addPrefixSpace, let useRegex):
+                if addPrefixSpace { stages.append(.prefixSpace) }
+                if useRegex { stages.append(.split(.gpt2)) }
+            case .digits(let individual): stages.append(.digits(individual: individual))
+            case .metaspace(let r, let scheme, let split):
+                stages.append(.metaspace(replacement: r, scheme: scheme, split: split))
+            }
+        }
+        return stages
+    }
 }

@@ -8,28 +8,9 @@ import Foundation
 /// Immutable and `Sendable`: encode from any number of threads. `encode` reuses a per-thread word cache (as HF
 /// does); `makeEncoder()` returns a caller-owned `TokenEncoder` with its own cache.
 public struct Tokenizer: Sendable {
-    /// The input this tokenizer was built from (a path, or the `source` given to `init(json:source:)`).
-    public let source: String
-    let normalizer: Normalizer
-    let preTokenizer: PreTokenizer
-    let model: BPEModel
-    let addedVocabulary: AddedVocabulary
-    let postProcessor: PostProcessor
-    let decoder: TokenDecoder
-    /// id → spelling, as HF's `id_to_token` (added tokens first, with their normalized form when normalized).
-    let spellings: TokenSpellings
-    /// Per id: whether it is an added token with `special: true`.
-    let isSpecial: [Bool]
-    /// Keys this tokenizer's per-thread word caches.
-    let identity = TokenizerIdentity()
+    /// Everything but the BOS/EOS names, shared by all copies (a copy costs one reference count).
+    let pipeline: TokenizerPipeline
 
-    /// Number of ids: the largest id (model or added token) plus one.
-    public let vocabularySize: Int
-    /// Added tokens with `special: true`, ascending.
-    public let specialTokenIds: [Int32]
-    /// SentencePiece: the `<0xXX>` tokens, in byte order; byte-level: the 256 single-byte tokens, in byte order
-    /// (bytes without a token are left out).
-    public let byteTokenIds: [Int32]
     /// Beginning/end-of-sequence tokens: from `tokenizer_config.json` next to the file when present, else from the
     /// post-processor template (the token before / after `$A`), or from GGUF metadata.
     public internal(set) var bosToken: String?
@@ -37,6 +18,16 @@ public struct Tokenizer: Sendable {
 
     public var bosTokenId: Int32? { bosToken.flatMap { id(of: $0) } }
     public var eosTokenId: Int32? { eosToken.flatMap { id(of: $0) } }
+
+    /// The input this tokenizer was built from (a path, or the `source` given to `init(json:source:)`).
+    public var source: String { pipeline.source }
+    /// Number of ids: the largest id (model or added token) plus one.
+    public var vocabularySize: Int { pipeline.vocabularySize }
+    /// Added tokens with `special: true`, ascending.
+    public var specialTokenIds: [Int32] { pipeline.specialTokenIds }
+    /// SentencePiece: the `<0xXX>` tokens, in byte order; byte-level: the 256 single-byte tokens, in byte order
+    /// (bytes without a token are left out).
+    public var byteTokenIds: [Int32] { pipeline.byteTokenIds }
 
     /// Loads `tokenizer.json`, a folder holding one, or a `.gguf` file (recognised by its magic).
     public static func load(path: String) throws -> Tokenizer {
@@ -101,11 +92,92 @@ public struct Tokenizer: Sendable {
 
     /// Builds the pipeline from a configuration (decoded from `tokenizer.json` or mapped from GGUF metadata).
     init(configuration c: TokenizerConfiguration, source: String) throws(TokenizerError) {
+        pipeline = try TokenizerPipeline(configuration: c, source: source)
+        bosToken = pipeline.postProcessor.prefixTokens.first
+        eosToken = pipeline.postProcessor.suffixTokens.last
+    }
+
+    /// Encodes `text` as HF `Tokenizer.encode(text, add_special_tokens: addSpecialTokens).ids`.
+    public func encode(_ text: String, addSpecialTokens: Bool = false) -> [Int32] {
+        threadEncoder().encode(text, addSpecialTokens: addSpecialTokens)
+    }
+
+    /// Appends the ids of the UTF-8 text to `ids`. The text must be valid UTF-8.
+    public func encode(utf8: UnsafeBufferPointer<UInt8>, addSpecialTokens: Bool, into ids: inout [Int32]) {
+        threadEncoder().encode(utf8: utf8, addSpecialTokens: addSpecialTokens, into: &ids)
+    }
+
+    /// An encoder using this thread's word cache for this tokenizer.
+    private func threadEncoder() -> TokenEncoder {
+        TokenEncoder(pipeline, scratch: ThreadScratchPool.current.scratch(for: pipeline))
+    }
+
+    /// The pieces the pre-tokenizer alone cuts `text` into, as HF `pre_tokenizer.pre_tokenize_str` (but as text,
+    /// not in the byte-level alphabet): no normalizer, no added-token extraction.
+    public func preTokenize(_ text: String) -> [String] {
+        TokenEncoder(pipeline).preTokenize(text)
+    }
+
+    /// A reusable encoder (scratch buffers and a bounded word cache) for one thread.
+    public func makeEncoder() -> TokenEncoder { TokenEncoder(pipeline) }
+
+    /// Decodes as HF `Tokenizer.decode(ids, skip_special_tokens: skipSpecialTokens)`. Throws
+    /// `TokenizerError.unknownTokenId` for an id outside the vocabulary (HF silently drops it).
+    /// With `skipSpecialTokens`, added tokens with `special: true` are left out by id (HF compares the
+    /// normalized spelling with the special contents, so it keeps Llama-2's `<s>`, spelled `▁<s>`; this does not).
+    public func decode(_ ids: [Int32], skipSpecialTokens: Bool = false) throws -> String {
+        let p = pipeline
+        var tokens: [[UInt8]] = []
+        tokens.reserveCapacity(ids.count)
+        for id in ids {
+            guard id >= 0, Int(id) < p.vocabularySize, let s = p.spellings[id] else {
+                throw TokenizerError.unknownTokenId(id: id, vocabularySize: p.vocabularySize)
+            }
+            if skipSpecialTokens && p.isSpecial[Int(id)] { continue }
+            tokens.append(Array(s))
+        }
+        return p.decoder.decode(tokens)
+    }
+
+    /// HF `token_to_id`: an added token's content, else a vocabulary spelling (`Ġhello`, `▁Hello`).
+    public func id(of token: String) -> Int32? {
+        let bytes = Array(token.utf8)
+        if let t = pipeline.addedVocabulary.tokens.first(where: { Array($0.content.utf8) == bytes }) { return t.id }
+        return pipeline.model.id(ofSpelling: bytes)
+    }
+
+    /// HF `id_to_token`: the spelling of an id (for normalized added tokens, the normalized form).
+    public func token(of id: Int32) -> String? {
+        pipeline.spellings[id].map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// The immutable stages of a tokenizer. Its identity also keys the per-thread word caches.
+final class TokenizerPipeline: Sendable {
+    let source: String
+    let normalizer: Normalizer
+    let preTokenizer: PreTokenizer
+    /// The pre-tokenizer as the encoder runs it (see `EncoderStage`).
+    let encoderStages: [EncoderStage]
+    let model: BPEModel
+    let addedVocabulary: AddedVocabulary
+    let postProcessor: PostProcessor
+    let decoder: TokenDecoder
+    /// id → spelling, as HF's `id_to_token` (added tokens first, with their normalized form when normalized).
+    let spellings: TokenSpellings
+    /// Per id: whether it is an added token with `special: true`.
+    let isSpecial: [Bool]
+    let vocabularySize: Int
+    let specialTokenIds: [Int32]
+    let byteTokenIds: [Int32]
+
+    init(configuration c: TokenizerConfiguration, source: String) throws(TokenizerError) {
         if c.hasTruncation { throw .unsupported(component: "truncation", type: "(set)", path: source) }
         if c.hasPadding { throw .unsupported(component: "padding", type: "(set)", path: source) }
         self.source = source
         normalizer = try Normalizer(c.normalizer, path: source)
         preTokenizer = try PreTokenizer(c.preTokenizer, path: source)
+        encoderStages = EncoderStage.stages(for: preTokenizer)
         postProcessor = try PostProcessor(c.postProcessor, path: source)
         decoder = try TokenDecoder(c.decoder, path: source)
         var spellings = TokenSpellings()
@@ -130,61 +202,6 @@ public struct Tokenizer: Sendable {
         for id in postProcessor.prefix + postProcessor.suffix where id < 0 || Int(id) >= vocabularySize {
             throw .invalidValue(path: source, key: "post_processor", message: "token id \(id) is not in the vocabulary")
         }
-        bosToken = postProcessor.prefixTokens.first
-        eosToken = postProcessor.suffixTokens.last
-    }
-
-    /// Encodes `text` as HF `Tokenizer.encode(text, add_special_tokens: addSpecialTokens).ids`.
-    public func encode(_ text: String, addSpecialTokens: Bool = false) -> [Int32] {
-        threadEncoder().encode(text, addSpecialTokens: addSpecialTokens)
-    }
-
-    /// Appends the ids of the UTF-8 text to `ids`. The text must be valid UTF-8.
-    public func encode(utf8: UnsafeBufferPointer<UInt8>, addSpecialTokens: Bool, into ids: inout [Int32]) {
-        threadEncoder().encode(utf8: utf8, addSpecialTokens: addSpecialTokens, into: &ids)
-    }
-
-    /// An encoder using this thread's word cache for this tokenizer.
-    private func threadEncoder() -> TokenEncoder {
-        TokenEncoder(self, scratch: ThreadScratchPool.current.scratch(for: identity))
-    }
-
-    /// The pieces the pre-tokenizer alone cuts `text` into, as HF `pre_tokenizer.pre_tokenize_str` (but as text,
-    /// not in the byte-level alphabet): no normalizer, no added-token extraction.
-    public func preTokenize(_ text: String) -> [String] {
-        TokenEncoder(self).preTokenize(text)
-    }
-
-    /// A reusable encoder (scratch buffers and a bounded word cache) for one thread.
-    public func makeEncoder() -> TokenEncoder { TokenEncoder(self) }
-
-    /// Decodes as HF `Tokenizer.decode(ids, skip_special_tokens: skipSpecialTokens)`. Throws
-    /// `TokenizerError.unknownTokenId` for an id outside the vocabulary (HF silently drops it).
-    /// With `skipSpecialTokens`, added tokens with `special: true` are left out by id (HF compares the
-    /// normalized spelling with the special contents, so it keeps Llama-2's `<s>`, spelled `▁<s>`; this does not).
-    public func decode(_ ids: [Int32], skipSpecialTokens: Bool = false) throws -> String {
-        var tokens: [[UInt8]] = []
-        tokens.reserveCapacity(ids.count)
-        for id in ids {
-            guard id >= 0, Int(id) < vocabularySize, let s = spellings[id] else {
-                throw TokenizerError.unknownTokenId(id: id, vocabularySize: vocabularySize)
-            }
-            if skipSpecialTokens && isSpecial[Int(id)] { continue }
-            tokens.append(Array(s))
-        }
-        return decoder.decode(tokens)
-    }
-
-    /// HF `token_to_id`: an added token's content, else a vocabulary spelling (`Ġhello`, `▁Hello`).
-    public func id(of token: String) -> Int32? {
-        let bytes = Array(token.utf8)
-        if let t = addedVocabulary.tokens.first(where: { Array($0.content.utf8) == bytes }) { return t.id }
-        return model.id(ofSpelling: bytes)
-    }
-
-    /// HF `id_to_token`: the spelling of an id (for normalized added tokens, the normalized form).
-    public func token(of id: Int32) -> String? {
-        spellings[id].map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

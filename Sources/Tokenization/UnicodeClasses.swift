@@ -44,6 +44,7 @@ struct CharacterClassTable: Sendable {
         self.blocks = blocks
     }
 
+    @inline(never)
     static func classify(_ cp: UInt32) -> CharacterClass {
         guard let scalar = Unicode.Scalar(cp) else { return [] }
         let p = scalar.properties
