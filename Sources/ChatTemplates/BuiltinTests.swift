@@ -13,7 +13,16 @@ extension Interpreter {
     /// Applies a test. `calledByName`: reached through `select('name')` (jinja2's `call_test`), which words the
     /// unknown-test error differently from a test written in the template.
     func applyTest(_ name: String, _ value: JinjaValue, _ args: JinjaArguments, calledByName: Bool = false) throws -> Bool {
-        func noArguments() throws { _ = try args.bind(name, []) }
+        func noArguments() throws {
+            guard args.positional.isEmpty && args.keyword.isEmpty else {
+                // jinja2's test functions take only the value: Python's own arity error.
+                if name == "callable" { throw TemplateError.typeError("callable() takes exactly one argument (\(args.positional.count + 1) given)") }
+                if args.keyword.isEmpty {
+                    throw TemplateError.typeError("test_\(name)() takes 1 positional argument but \(args.positional.count + 1) were given")
+                }
+                throw TemplateError.typeError("test_\(name)() got an unexpected keyword argument \(reprString(args.keyword[0].0))")
+            }
+        }
         func other() throws -> JinjaValue { try args.bind(name, ["other"], required: 1)[0]! }
         switch name {
         case "defined": try noArguments(); return !value.isUndefined

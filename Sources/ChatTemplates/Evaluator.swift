@@ -192,8 +192,7 @@ extension Interpreter {
         case .undefined(let u): throw u.error
         case .array, .tuple, .string, .markup: break
         case .object: throw TemplateError.typeError("unhashable type: 'slice'")
-        case .iterator(let it) where it.typeName == "range":
-            throw TemplateError.unsupported("range slicing", "slicing a range is not supported")
+        case .iterator(let it) where it.rangeBounds != nil: break
         default: throw TemplateError.typeError("'\(value.pythonTypeName)' object is not subscriptable")
         }
         func bound(_ v: JinjaValue?) throws -> Int? {
@@ -210,27 +209,34 @@ extension Interpreter {
         case .array(let items): return .array(Self.pythonSlice(items, a, b, c))
         case .tuple(let items): return .tuple(Self.pythonSlice(items, a, b, c))
         case .markup(let s): return .markup(PythonString.string(Self.pythonSlice(Array(s.unicodeScalars), a, b, c)))
+        case .iterator(let it):
+            // range[i:j:k] is range(start + i·step, start + j·step, step·k) over the adjusted indices.
+            let r = it.rangeBounds!
+            let (i, j, k) = Self.adjustedSlice(count: it.viewItems!.count, a, b, c)
+            return .iterator(JinjaIterator(rangeStart: r.start + i * r.step, stop: r.start + j * r.step, step: r.step * k))
         default: return .string(PythonString.string(Self.pythonSlice(Array(value.stringValue!.unicodeScalars), a, b, c)))
         }
     }
 
-    /// `items[start:stop:step]` with Python's index adjustment (`PySlice_AdjustIndices`).
-    static func pythonSlice<T>(_ items: [T], _ start: Int?, _ stop: Int?, _ step: Int?) -> [T] {
-        let n = items.count
+    /// Python's `PySlice_AdjustIndices`: start, stop and step of a slice over `count` items.
+    static func adjustedSlice(count n: Int, _ start: Int?, _ stop: Int?, _ step: Int?) -> (Int, Int, Int) {
         let step = step ?? 1
         func adjust(_ v: Int?, _ defaultValue: Int, lower: Int, upper: Int) -> Int {
             guard var x = v else { return defaultValue }
             if x < 0 { x += n; if x < lower { x = lower } } else if x > upper { x = upper }
             return x
         }
+        if step > 0 { return (adjust(start, 0, lower: 0, upper: n), adjust(stop, n, lower: 0, upper: n), step) }
+        return (adjust(start, n - 1, lower: -1, upper: n - 1), adjust(stop, -1, lower: -1, upper: n - 1), step)
+    }
+
+    /// `items[start:stop:step]`.
+    static func pythonSlice<T>(_ items: [T], _ start: Int?, _ stop: Int?, _ step: Int?) -> [T] {
+        var (i, end, step) = adjustedSlice(count: items.count, start, stop, step)
         var out: [T] = []
         if step > 0 {
-            var i = adjust(start, 0, lower: 0, upper: n)
-            let end = adjust(stop, n, lower: 0, upper: n)
             while i < end { out.append(items[i]); i += step }
         } else {
-            var i = adjust(start, n - 1, lower: -1, upper: n - 1)
-            let end = adjust(stop, -1, lower: -1, upper: n - 1)
             while i > end { out.append(items[i]); i += step }
         }
         return out

@@ -39,26 +39,54 @@ extension Interpreter {
         return { item in try getters.map { try $0(item) } }
     }
 
-    /// Python's `sorted(items, key=key, reverse=reverse)`: a stable merge sort comparing keys with `<`.
+    /// Python's `sorted(items, key=key, reverse=reverse)`. Results only depend on stability, but the order of
+    /// comparisons decides which TypeError a mixed list raises, so lists under 64 items follow CPython's timsort
+    /// exactly (`count_run`, then binary insertion); longer ones use a stable merge sort. `reverse` reverses before and
+    /// after sorting, as CPython does.
     func pythonSorted(_ items: [JinjaValue], key: (JinjaValue) throws -> [JinjaValue], reverse: Bool) throws -> [JinjaValue] {
-        let keyed = try items.map { (key: JinjaValue.array(try key($0)), value: $0) }
-        func less(_ a: (key: JinjaValue, value: JinjaValue), _ b: (key: JinjaValue, value: JinjaValue)) throws -> Bool {
-            reverse ? try b.key.pythonLess(a.key) : try a.key.pythonLess(b.key)
-        }
-        func mergeSort(_ xs: ArraySlice<(key: JinjaValue, value: JinjaValue)>) throws -> [(key: JinjaValue, value: JinjaValue)] {
-            if xs.count <= 1 { return Array(xs) }
-            let mid = xs.startIndex + xs.count / 2
-            let left = try mergeSort(xs[..<mid]), right = try mergeSort(xs[mid...])
-            var out: [(key: JinjaValue, value: JinjaValue)] = []
-            out.reserveCapacity(xs.count)
-            var i = 0, j = 0
-            while i < left.count && j < right.count {
-                if try less(right[j], left[i]) { out.append(right[j]); j += 1 } else { out.append(left[i]); i += 1 }
+        typealias Keyed = (key: JinjaValue, value: JinjaValue)
+        var xs: [Keyed] = try items.map { (JinjaValue.array(try key($0)), $0) }
+        func less(_ a: Keyed, _ b: Keyed) throws -> Bool { try a.key.pythonLess(b.key) }
+        if reverse { xs.reverse() }
+        if xs.count < 64 {
+            guard xs.count >= 2 else { return xs.map(\.value) }
+            // count_run: the longest ascending (non-descending) or strictly descending prefix.
+            var run = 2
+            if try less(xs[1], xs[0]) {
+                while run < xs.count, try less(xs[run], xs[run - 1]) { run += 1 }
+                xs[0..<run].reverse()
+            } else {
+                while run < xs.count, !(try less(xs[run], xs[run - 1])) { run += 1 }
             }
-            out += left[i...]
-            out += right[j...]
-            return out
+            // binarysort: insert each further item after the equal ones before it.
+            for start in run..<xs.count {
+                let pivot = xs[start]
+                var l = 0, r = start
+                while l < r {
+                    let p = l + (r - l) / 2
+                    if try less(pivot, xs[p]) { r = p } else { l = p + 1 }
+                }
+                xs.remove(at: start)
+                xs.insert(pivot, at: l)
+            }
+        } else {
+            func mergeSort(_ part: ArraySlice<Keyed>) throws -> [Keyed] {
+                if part.count <= 1 { return Array(part) }
+                let mid = part.startIndex + part.count / 2
+                let left = try mergeSort(part[..<mid]), right = try mergeSort(part[mid...])
+                var out: [Keyed] = []
+                out.reserveCapacity(part.count)
+                var i = 0, j = 0
+                while i < left.count && j < right.count {
+                    if try less(right[j], left[i]) { out.append(right[j]); j += 1 } else { out.append(left[i]); i += 1 }
+                }
+                out += left[i...]
+                out += right[j...]
+                return out
+            }
+            xs = try mergeSort(xs[...])
         }
-        return try mergeSort(keyed[...]).map(\.value)
+        if reverse { xs.reverse() }
+        return xs.map(\.value)
     }
 }

@@ -107,7 +107,11 @@ extension Interpreter {
                              "dict_values": "dict_reversevalueiterator", "dict_items": "dict_reverseitemiterator"]
                 return .iterator(JinjaIterator(typeName: names[it.typeName] ?? "reversed", source: .array(try drain(it).reversed()), step: .identity))
             case .iterator, .undefined:
-                return .array(try iterate(value).reversed())
+                do {
+                    return .array(try iterate(value).reversed())
+                } catch let error as TemplateError where error.kind == .runtime {
+                    throw TemplateError.runtime("argument must be iterable")  // jinja2 wraps list()'s TypeError
+                }
             default:
                 throw TemplateError.runtime("argument must be iterable")
             }

@@ -42,8 +42,6 @@ enum TemplateGlobals {
         if count > maxRange {
             throw TemplateError.runtime("Range too big. The sandbox blocks ranges larger than MAX_RANGE (\(maxRange)).")
         }
-        let items = (0..<count).map { JinjaValue.int(start + $0 * step) }
-        let repr = step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
-        return .iterator(JinjaIterator(view: "range", items: items, repr: repr))
+        return .iterator(JinjaIterator(rangeStart: start, stop: stop, step: step))
     }
 }

@@ -241,11 +241,26 @@ public final class JinjaIterator: Sendable {
     let pipeline: GeneratorPipeline?
     let state = Mutex(GeneratorState())
 
-    init(view typeName: String, items: [JinjaValue], repr: String? = nil) {
+    /// `start, stop, step` of a `range`.
+    let rangeBounds: (start: Int, stop: Int, step: Int)?
+
+    init(view typeName: String, items: [JinjaValue]) {
         self.typeName = typeName
         self.viewItems = items
-        self.repr = repr
+        self.repr = nil
         self.pipeline = nil
+        self.rangeBounds = nil
+    }
+
+    /// Python `range(start, stop, step)` (step ≠ 0; the caller bounds the length).
+    init(rangeStart start: Int, stop: Int, step: Int) {
+        let count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
+                             : (start > stop ? (start - stop - step - 1) / -step : 0)
+        self.typeName = "range"
+        self.viewItems = (0..<count).map { JinjaValue.int(start + $0 * step) }
+        self.repr = step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
+        self.pipeline = nil
+        self.rangeBounds = (start, stop, step)
     }
 
     init(typeName: String, source: JinjaValue, step: GeneratorStep) {
@@ -253,6 +268,7 @@ public final class JinjaIterator: Sendable {
         self.viewItems = nil
         self.repr = nil
         self.pipeline = GeneratorPipeline(source: source, step: step)
+        self.rangeBounds = nil
     }
 
     var isView: Bool { viewItems != nil }

@@ -30,6 +30,8 @@ extension JinjaValue {
             if let r = it.repr { return r }
             if let items = it.viewItems { return it.typeName + "(" + (try JinjaValue.array(items).pythonRepr()) + ")" }
             throw TemplateError.unsupported("print of an iterator", "cannot print a \(it.typeName) (Python prints its memory address)")
+        case .function(let f) where f.isMacro:
+            return "<Macro \(reprString(f.name))>"
         case .function(let f):
             // Python prints an object address here; no render can reproduce it.
             throw TemplateError.unsupported("print of a function", "cannot print the function \(reprString(f.name)) (Python prints its memory address)")

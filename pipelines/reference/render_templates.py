@@ -23,11 +23,17 @@ Output, under ``Tests/ChatTemplatesTests/Fixtures/goldens/``:
   ``{"conversation", "add_generation_prompt", "error", "error_type", "error_line"}`` (``error`` is the exception's
   message; ``error_line`` the template line jinja2 reports for syntax errors, else null);
 * ``conversations.json``: the conversations exactly as fed to transformers (name → {messages, tools});
-* ``unit_cases.jsonl``: the small templates of ``pipelines/reference/template_unit_cases.json`` (whitespace
+* ``unit_cases.jsonl``: the small hand-written templates of ``Fixtures/unit_case_templates.json`` (whitespace
   control, operators, loops, macros, filters, tests, errors) rendered by transformers' compiled environment
   (``_compile_jinja_template(template).render(**variables)``), each line the case plus ``output`` or ``error``;
 * ``manifest.json``: versions, the pinned date, and per template its shared-data path, sha256 of the template text,
   the special tokens passed and pass/error counts.
+
+Differential fuzzing (not committed output): ``--fuzz-out FILE [--fuzz-count N] [--fuzz-seed S]`` writes N random
+templates (expressions over mixed values, and statement-heavy templates with macros, call/filter/set blocks,
+namespaces and whitespace control) rendered by jinja2, in the ``unit_cases.jsonl`` format, for
+``EAGLEPREP_JINJA_CASES=FILE swift test --filter testCaseFileFromEnvironment``. Renders that print an object address
+(``<generator object … at 0x…>``) are left out: no other implementation can reproduce them.
 
 Usage: ``/work/pyref/bin/python pipelines/reference/render_templates.py [--shared-data ../shared/data]``
 (venv: ``pip install transformers==5.24.0 jinja2==3.1.6``; no torch needed).
@@ -38,6 +44,7 @@ import glob
 import hashlib
 import json
 import os
+import random
 import sys
 
 import jinja2
@@ -60,7 +67,7 @@ chat_template_utils.datetime = _PinnedDatetime
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(REPO, "Tests", "ChatTemplatesTests", "Fixtures", "goldens")
 CONVERSATIONS = os.path.join(REPO, "pipelines", "reference", "template_conversations")
-UNIT_CASES = os.path.join(REPO, "pipelines", "reference", "template_unit_cases.json")
+UNIT_CASES = os.path.join(REPO, "Tests", "ChatTemplatesTests", "Fixtures", "unit_case_templates.json")
 SPECIAL_TOKEN_KEYS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
 DEFAULT_TOKENS = {"bos_token": "<s>", "eos_token": "</s>"}
 
@@ -144,12 +151,179 @@ def render_unit_cases():
     print(f"unit cases: {len(lines)}")
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Differential fuzzing
+# ---------------------------------------------------------------------------------------------------------------
+
+FUZZ_CONTEXT = {
+    "msgs": [{"role": "system", "content": " Sys\n"}, {"role": "user", "content": "Hi <b> & 'q'"},
+             {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1, "b": [1, 2]}}}]}],
+    "s": "  Hello, Wörld!\tx ", "n": 7, "f": 2.5, "l": [3, 1, 2], "d": {"b": 2, "a": 1, "c": None}, "e": "", "z": 0,
+    "t": True, "u8": "é中😀", "nested": {"x": {"y": [1, {"z": "deep"}]}},
+    "messages": [{"role": "system", "content": " Be brief. "}, {"role": "user", "content": "Hi\n<there>"},
+                 {"role": "assistant", "content": "Yo", "reasoning_content": "think"},
+                 {"role": "tool", "content": "{\"a\": 1}", "tool_call_id": "c1"}, {"role": "user", "content": ""}],
+    "tools": [{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object", "properties": {
+        "x": {"type": "string"}, "y": {"type": "array", "items": {"type": "integer"}}}, "required": ["x"]}}}],
+    "add_generation_prompt": True, "bos_token": "<s>", "eos_token": "</s>", "flag": False,
+}
+
+
+class Fuzzer:
+    STRINGS = ["'a'", "'abc'", "\"x y\"", "''", "' pad '", "'A,b,C'", "'\\n'", "'%s'", "'é'", "'<>&'", "'1'", "'2.5'", "'system'", "'{}'"]
+    ATOMS = ["msgs[0]", "msgs[-1].content", "msgs[1]['role']", "d.a", "d['c']", "l[0]", "s[1:4]", "l[::-1]", "nested.x.y[1].z",
+             "msgs[2].tool_calls[0].function.arguments", "range(3)", "namespace(a=1)", "dict(k=1)", "u8[1]", "s[-3:]"]
+    FILTERS0 = ["trim", "length", "count", "upper", "lower", "title", "capitalize", "string", "list", "first", "last", "reverse", "sort",
+                "unique", "tojson", "int", "float", "abs", "round", "items", "dictsort", "safe", "escape", "min", "max", "sum", "wordcount",
+                "join", "default", "e", "center"]
+    FILTERS1 = [("join", ["', '", "'-'"]), ("default", ["'d'", "0", "none", "'y', true"]), ("replace", ["'a', 'b'", "' ', '_'"]),
+                ("indent", ["2", "4, true", "2, blank=true"]), ("tojson", ["indent=2", "sort_keys=true", "ensure_ascii=true"]),
+                ("selectattr", ["'role', 'equalto', 'user'", "'content'"]), ("rejectattr", ["'role', 'eq', 'system'"]),
+                ("map", ["attribute='role'", "'upper'", "'string'"]), ("select", ["'odd'", "'string'", "'defined'"]), ("reject", ["'none'", "'even'"]),
+                ("sort", ["reverse=true", "attribute='role'"]), ("batch", ["2"]), ("round", ["1", "2, 'floor'"]), ("int", ["5"]),
+                ("trim", ["'x'"]), ("truncate", ["5"]), ("format", ["1", "'x'"]), ("center", ["9"])]
+    METHODS = [("strip", [""]), ("lstrip", [""]), ("rstrip", ["'!'", ""]), ("split", ["", "','", "' ', 1"]), ("rsplit", ["','", "none, 1"]),
+               ("startswith", ["'H'", "'  '"]), ("endswith", ["' '", "'x'"]), ("replace", ["'l', 'L'"]), ("upper", [""]), ("lower", [""]),
+               ("find", ["'l'"]), ("count", ["'l'"]), ("title", [""]), ("get", ["'a'", "'q', 5"]), ("items", [""]), ("keys", [""]),
+               ("values", [""]), ("splitlines", [""]), ("isdigit", [""]), ("format", ["1"]), ("index", ["1"])]
+    TESTS = ["defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence", "boolean", "true",
+             "false", "odd", "even", "lower", "upper", "callable", "divisibleby 2", "equalto 1", "eq 'a'", "ne 0", "gt 1", "lt 3", "ge 2",
+             "le 2", "in [1, 2]", "in 'abc'", "sameas none", "escaped"]
+    WS = ["", " ", "\n", "  \n", "\n  ", "\t", "\n\n", " x ", "a\n", "\n b"]
+
+    def __init__(self, seed):
+        self.r = random.Random(seed)
+
+    def c(self, options):
+        return self.r.choice(options)
+
+    def sign(self):
+        return self.c(["", "", "-", "+"])
+
+    def atom(self, depth):
+        k = self.r.random()
+        if k < 0.3: return self.c(list(FUZZ_CONTEXT)[:13] + ["missing"])
+        if k < 0.45: return self.c(self.STRINGS)
+        if k < 0.6: return str(self.c([0, 1, 2, 3, -1, 10, 255]))
+        if k < 0.66: return self.c(["1.5", "0.1", "2.0", "1e3", "-0.5"])
+        if k < 0.72: return self.c(["none", "true", "false", "None", "True"])
+        if k < 0.8 and depth < 3: return "[" + ", ".join(self.expr(depth + 1) for _ in range(self.r.randint(0, 3))) + "]"
+        if k < 0.85 and depth < 3:
+            return "{" + ", ".join(f"{self.c(self.STRINGS)}: {self.expr(depth + 1)}" for _ in range(self.r.randint(0, 2))) + "}"
+        if k < 0.9 and depth < 3: return "(" + self.expr(depth + 1) + ")"
+        return self.c(self.ATOMS)
+
+    def postfix(self, e):
+        k = self.r.random()
+        if k < 0.25: return f"{e} | {self.c(self.FILTERS0)}"
+        if k < 0.45:
+            name, args = self.c(self.FILTERS1)
+            return f"{e} | {name}({self.c(args)})"
+        if k < 0.6:
+            name, args = self.c(self.METHODS)
+            return f"{e}.{name}({self.c(args)})"
+        if k < 0.72: return f"{e} is {self.c(['', 'not '])}{self.c(self.TESTS)}"
+        if k < 0.8: return e + "[" + self.c(["0", "-1", "1:", ":2", "::-1", "'a'", "'role'"]) + "]"
+        if k < 0.85: return f"{e}.{self.c(['role', 'content', 'a', 'x', 'missing'])}"
+        return e
+
+    def expr(self, depth=0):
+        if depth > 3: return self.atom(depth)
+        k = self.r.random()
+        e = self.postfix(self.atom(depth))
+        if k < 0.15: return f"{e} {self.c(['+', '-', '*', '/', '//', '%', '**', '~'])} {self.expr(depth + 1)}"
+        if k < 0.25: return f"{e} {self.c(['==', '!=', '<', '>', '<=', '>=', 'in', 'not in'])} {self.expr(depth + 1)}"
+        if k < 0.32: return f"{e} {self.c(['and', 'or'])} {self.expr(depth + 1)}"
+        if k < 0.36: return f"not {e}"
+        if k < 0.42: return f"{e} if {self.expr(depth + 1)} else {self.expr(depth + 1)}"
+        if k < 0.45: return f"-{e}"
+        return e
+
+    def tag(self, body):
+        return "{%" + self.sign() + " " + body + " " + self.sign() + "%}"
+
+    def value(self):
+        return self.c([
+            "message.content", "message['role']", "loop.index", "loop.first", "loop.last", "loop.length", "loop.revindex",
+            "loop.previtem.role if loop.previtem is defined else 'none'", "ns.count", "ns.text", "(message.content | trim)[:3]",
+            "message.role | upper", "tools | length", "x", "bos_token", "message.get('reasoning_content', 'no')",
+            "tools[0].function.parameters.properties | tojson", "message | dictsort | first", "ns.items | join(',')",
+            "'%s-%d' % (message.role, loop.index)", "message.content.split('\\n') | last", "m(message.role)", "m2(1, b=2)",
+            "message.tool_call_id | default('?')", "strftime_now('%d %b %Y')", "range(n) | list",
+            "messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | list", self.expr(2)])
+
+    def condition(self):
+        return self.c(["message.role == 'user'", "loop.first", "not loop.last", "message.content", "message.content | length > 2",
+                       "message.role in ['system', 'tool']", "ns.count > 1", "message.reasoning_content is defined", "flag",
+                       "loop.index is even", "message.role != 'assistant' and message.content", self.expr(2)])
+
+    def block(self, depth):
+        k = self.r.random()
+        ws = lambda: self.c(self.WS)  # noqa: E731
+        if depth > 2 or k < 0.3:
+            return "{{" + self.c(["", "-"]) + " " + self.value() + " " + self.c(["", "-"]) + "}}"
+        if k < 0.45:
+            out = self.tag(f"if {self.condition()}") + ws() + self.block(depth + 1) + ws()
+            if self.r.random() < 0.3: out += self.tag(f"elif {self.condition()}") + ws() + self.block(depth + 1)
+            if self.r.random() < 0.5: out += self.tag("else") + ws() + self.block(depth + 1)
+            return out + ws() + self.tag("endif")
+        if k < 0.55:
+            return (self.tag("set ns.count = ns.count + 1") + ws() + self.tag("set ns.text = ns.text ~ (message.role | first)")
+                    + self.tag("set ns.items = ns.items + [loop.index]"))
+        if k < 0.62: return self.tag(f"set x = {self.value()}") + ws() + self.block(depth + 1)
+        if k < 0.7: return self.tag("set x") + ws() + self.block(depth + 1) + ws() + self.tag("endset") + "[{{ x }}]"
+        if k < 0.78:
+            return self.tag("if loop.index == 2") + self.tag(self.c(["break", "continue"])) + self.tag("endif") + ws() + self.block(depth + 1)
+        if k < 0.86:
+            return self.tag(f"for k, v in (message | dictsort) {self.c(['', 'if v'])}") + ws() + "{{ k }}={{ v | tojson }}" + ws() + self.tag("endfor")
+        if k < 0.93: return self.tag("call(a) cm(message.role)") + ws() + "<{{ a }}>" + ws() + self.tag("endcall")
+        flt = self.c(["upper", "trim", 'replace("e", "E")', "indent(2)"])
+        return self.tag(f"filter {flt}") + ws() + self.block(depth + 1) + ws() + self.tag("endfilter")
+
+    def statements(self):
+        ws = lambda: self.c(self.WS)  # noqa: E731
+        head = ("{%- set ns = namespace(count=0, text='', items=[]) %}" + ws()
+                + self.tag("macro m(r, sep='-')") + ws() + "[{{ r }}{{ sep }}{{ ns.count }}]" + ws() + self.tag("endmacro") + ws()
+                + "{% macro m2(a, b=none) %}{{ a }}{{ b }}{{ kwargs }}{{ varargs }}{% endmacro %}"
+                + self.tag("macro cm(r)") + ws() + "({{ caller(r | length) }})" + ws() + self.tag("endmacro") + ws())
+        body = "".join(self.block(0) + ws() for _ in range(self.r.randint(1, 4)))
+        loop = (self.tag("for message in messages" + self.c(["", " if message.content"])) + ws() + body + self.tag("else") + "EMPTY"
+                + self.tag("endfor"))
+        tail = self.c(["{{ ns.count }}/{{ ns.text }}/{{ ns.items }}", "{% if add_generation_prompt %}<|assistant|>\n{% endif %}",
+                       "{{ x | default('nox') }}", "{{ " + self.expr() + " }}", ""])
+        return head + loop + ws() + tail + ws()
+
+
+def write_fuzz_cases(path, count, seed):
+    fuzzer = Fuzzer(seed)
+    lines = []
+    while len(lines) < count:
+        template = "{{ " + fuzzer.expr() + " }}" if fuzzer.r.random() < 0.5 else fuzzer.statements()
+        record = {"name": f"fuzz{seed}-{len(lines)}", "template": template, "variables": FUZZ_CONTEXT}
+        try:
+            record["output"] = chat_template_utils._compile_jinja_template(template).render(**FUZZ_CONTEXT)
+        except Exception as e:  # noqa: BLE001 - every jinja2 failure is a case
+            record.update(error_fields(e))
+        if " at 0x" in record.get("output", ""):
+            continue
+        lines.append(json.dumps(record, ensure_ascii=False))
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"{count} fuzz cases -> {path}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared-data", default=os.path.join(os.path.dirname(REPO), "shared", "data"))
+    parser.add_argument("--fuzz-out", help="write random differential cases here instead of the goldens")
+    parser.add_argument("--fuzz-count", type=int, default=2000)
+    parser.add_argument("--fuzz-seed", type=int, default=0)
     args = parser.parse_args()
     assert transformers.__version__ == "5.24.0", transformers.__version__
     assert jinja2.__version__ == "3.1.6", jinja2.__version__
+    if args.fuzz_out:
+        write_fuzz_cases(args.fuzz_out, args.fuzz_count, args.fuzz_seed)
+        return
 
     conversations = {}
     for path in sorted(glob.glob(os.path.join(CONVERSATIONS, "*.json"))):
