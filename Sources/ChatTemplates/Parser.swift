@@ -7,6 +7,9 @@ struct Parser {
     let templateName: String
     /// Enclosing `{% for %}` bodies (for `break`/`continue` checks), reset inside macros.
     var loopDepth = 0
+    /// jinja2's `_end_token_stack` and `_tag_stack`, for its wording of unclosed and unknown tags.
+    var endTagStack: [[String]] = []
+    var tagStack: [String] = []
 
     init(tokens: [Token], templateName: String) {
         self.tokens = tokens
@@ -15,9 +18,23 @@ struct Parser {
 
     static func parse(_ source: String, templateName: String) throws -> [Node] {
         var parser = Parser(tokens: try Lexer.tokenize(source, templateName: templateName), templateName: templateName)
-        let (body, end) = try parser.parseStatements(until: [])
-        if let end { throw parser.error("Encountered unknown tag \(reprString(end)).", at: parser.current.location) }
-        return body
+        return try parser.parseStatements(until: []).0
+    }
+
+    /// jinja2's `_fail_ut_eof`: "Unexpected end of template." or "Encountered unknown tag 'x'.", then which tags
+    /// it was looking for and the innermost open block.
+    func unclosedOrUnknown(_ name: String?, at location: SourceLocation) -> TemplateError {
+        var message = [name.map { "Encountered unknown tag \(reprString($0))." } ?? "Unexpected end of template."]
+        if let looking = endTagStack.last {
+            let currently = looking.map(reprString).joined(separator: " or ")
+            if let name, endTagStack.joined().contains(name) {
+                message.append("You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for \(currently).")
+            } else {
+                message.append("Jinja was looking for the following tags: \(currently).")
+            }
+        }
+        if let innermost = tagStack.last { message.append("The innermost block that needs to be closed is \(reprString(innermost)).") }
+        return error(message.joined(separator: " "), at: location)
     }
 
     // MARK: token stream
@@ -62,6 +79,12 @@ struct Parser {
         _ = next()
     }
 
+    /// The end of a tag that opens a body; like jinja2, a Python-style colon before `%}` is allowed.
+    mutating func expectBodyStart() throws {
+        _ = skipOp(":")
+        try expectBlockEnd()
+    }
+
     func describe(_ t: Token) -> String {
         switch t.kind {
         case .text: return "template data"
@@ -82,15 +105,14 @@ struct Parser {
 
     /// Parses nodes until a block tag whose name is in `endTags`; returns that name (the tag's `{%` and name are
     /// consumed, the rest of the tag is not) or nil at the end of the template.
-    mutating func parseStatements(until endTags: Set<String>) throws -> ([Node], String?) {
+    mutating func parseStatements(until endTags: [String]) throws -> ([Node], String?) {
         var body: [Node] = []
+        if !endTags.isEmpty { endTagStack.append(endTags) }
+        defer { if !endTags.isEmpty { endTagStack.removeLast() } }
         while true {
             switch current.kind {
             case .eof:
-                if !endTags.isEmpty {
-                    let names = endTags.sorted().map { reprString($0) }.joined(separator: " or ")
-                    throw error("Unexpected end of template. Jinja was looking for the following tags: \(names).")
-                }
+                if !endTags.isEmpty { throw unclosedOrUnknown(nil, at: current.location) }
                 return (body, nil)
             case .text(let s):
                 _ = next()
@@ -126,6 +148,8 @@ struct Parser {
         let tagToken = current
         let tag = try expectName()
         let loc = tagToken.location
+        tagStack.append(tag)
+        defer { tagStack.removeLast() }
         switch tag {
         case "if": return [try parseIf()]
         case "for": return [try parseFor(loc)]
@@ -135,7 +159,7 @@ struct Parser {
         case "filter": return [try parseFilterBlock()]
         case "with": return [try parseWith()]
         case "generation":
-            try expectBlockEnd()
+            try expectBodyStart()
             return [.generation(try parseBody(endTag: "endgeneration"))]
         case "print":
             var nodes: [Node] = []
@@ -146,11 +170,13 @@ struct Parser {
             guard loopDepth > 0 else { throw error("'\(tag)' outside of a loop", at: loc) }
             try expectBlockEnd()
             return [tag == "break" ? .breakLoop(loc) : .continueLoop(loc)]
-        case "block", "extends", "include", "import", "from", "autoescape", "do":
+        case "block", "extends", "include", "import", "from", "autoescape":
             throw TemplateError(.unsupported(construct: "{% \(tag) %}"), "the '\(tag)' tag is not supported in chat templates",
                                 templateName: templateName, location: loc)
         default:
-            throw error("Encountered unknown tag \(reprString(tag)).", at: loc)
+            tagStack.removeLast()
+            defer { tagStack.append(tag) }
+            throw unclosedOrUnknown(tag, at: loc)
         }
     }
 
@@ -158,14 +184,14 @@ struct Parser {
         var branches: [(test: Expr, body: [Node])] = []
         var test = try parseTuple(withConditional: false)
         while true {
-            try expectBlockEnd()
+            try expectBodyStart()
             let (body, end) = try parseStatements(until: ["elif", "else", "endif"])
             branches.append((test, body))
             switch end {
             case "elif":
                 test = try parseTuple(withConditional: false)
             case "else":
-                try expectBlockEnd()
+                try expectBodyStart()
                 let elseBody = try parseBody(endTag: "endif")
                 return .ifChain(branches: branches, elseBody: elseBody)
             default:
@@ -185,10 +211,11 @@ struct Parser {
             throw TemplateError(.unsupported(construct: "recursive for loop"), "recursive for loops are not supported",
                                 templateName: templateName, location: current.location)
         }
-        try expectBlockEnd()
+        try expectBodyStart()
         loopDepth += 1
         let (body, end) = try parseStatements(until: ["endfor", "else"])
         loopDepth -= 1
+        if end == "else" { _ = skipOp(":") }
         try expectBlockEnd()
         var elseBody: [Node] = []
         if end == "else" { elseBody = try parseBody(endTag: "endfor") }
@@ -203,7 +230,7 @@ struct Parser {
             return .set(target, value, loc)
         }
         let filter = try parseFilterChain(nil, startInline: false)
-        try expectBlockEnd()
+        try expectBodyStart()
         let body = try parseBody(endTag: "endset")
         return .setBlock(target, filter: filter, body: body, loc)
     }
@@ -211,7 +238,7 @@ struct Parser {
     private mutating func parseMacro(_ loc: SourceLocation) throws -> Node {
         let name = try expectName()
         let parameters = try parseSignature()
-        try expectBlockEnd()
+        try expectBodyStart()
         let savedLoops = loopDepth
         loopDepth = 0
         let body = try parseBody(endTag: "endmacro")
@@ -247,7 +274,7 @@ struct Parser {
         let parameters = isOp("(") ? try parseSignature() : []
         let call = try parseExpression()
         guard case .call = call.kind else { throw error("expected call", at: call.location) }
-        try expectBlockEnd()
+        try expectBodyStart()
         let savedLoops = loopDepth
         loopDepth = 0
         let body = try parseBody(endTag: "endcall")
@@ -257,7 +284,7 @@ struct Parser {
 
     private mutating func parseFilterBlock() throws -> Node {
         guard let filter = try parseFilterChain(nil, startInline: true) else { throw error("expected a filter name") }
-        try expectBlockEnd()
+        try expectBodyStart()
         return .filterBlock(filter: filter, body: try parseBody(endTag: "endfilter"))
     }
 
@@ -269,7 +296,7 @@ struct Parser {
             try expectOp("=")
             assignments.append((target, try parseExpression()))
         }
-        try expectBlockEnd()
+        try expectBodyStart()
         return .with(assignments: assignments, body: try parseBody(endTag: "endwith"))
     }
 
@@ -293,7 +320,14 @@ struct Parser {
         default:
             break
         }
-        throw error("can't assign to \(String(describing: expr.kind).prefix(while: { $0 != "(" }))", at: expr.location)
+        let node: String  // jinja2's node class name, lower-cased
+        switch expr.kind {
+        case .literal, .name: node = "const"
+        case .list: node = "list"
+        case .dict: node = "dict"
+        default: node = "expression"
+        }
+        throw error("can't assign to \(reprString(node))", at: expr.location)
     }
 }
 
