@@ -19,7 +19,9 @@ struct BPEModel: Sendable {
     /// `unk_token`'s id, or -1 (unknown symbols are then dropped, as HF does).
     let unkId: Int32
     let fuseUnk: Bool
-    /// Llama-3's `ignore_merges`: a word that is itself a token is emitted as is, without merging.
+    /// Llama-3's `ignore_merges`: a word that is itself a token is emitted as is, without merging (checked before
+    /// the word cache, as HF's `tokenize_with_cache` does). Without it a word that is a token can still come out
+    /// in several pieces, e.g. Llama-3's "Cửa Việt" differs.
     let ignoreMerges: Bool
     /// Tokens whose byte-level spelling has characters outside GPT-2's alphabet (so the model can never produce
     /// them); kept for `id(of:)`, keyed by spelling.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `normalizer` stage: a flat list of steps applied in order to a text segment's UTF-8.
 /// Supported: `Sequence`, `Prepend`, `Replace` with a literal `String` pattern, `NFC`.
 struct Normalizer: Sendable {
@@ -57,9 +59,9 @@ struct Normalizer: Sendable {
                 // combining marks are U+0300...), so text whose bytes are all < 0xCC (the lead byte of U+0300)
                 // is already NFC.
                 guard out.contains(where: { $0 >= 0xCC }) else { continue }
-                let composed = String(decoding: out, as: UTF8.self)._nfcCodeUnits
+                let composed = String(decoding: out, as: UTF8.self).precomposedStringWithCanonicalMapping
                 out.removeAll(keepingCapacity: true)
-                out.append(contentsOf: composed)
+                out.append(contentsOf: composed.utf8)
             }
         }
     }

@@ -10,7 +10,9 @@ struct PreTokenizer: Sendable {
         /// `ByteLevel`: optional prefix space, optional GPT-2 regex split. The byte → character mapping itself is a
         /// no-op here because the vocabulary is keyed by raw bytes.
         case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
-        /// `Digits`: numeric scalars (`char::is_numeric`, i.e. N*) isolated one by one, or as runs.
+        /// `Digits`: numeric scalars (`char::is_numeric`, i.e. N*) isolated one by one, or as runs; the other
+        /// scalars between them form pieces of their own.
+        /// https://github.com/huggingface/tokenizers/blob/3ba8ad0061a885baf052bbb7bbd22857e73e0c4e/tokenizers/src/pre_tokenizers/digits.rs
         case digits(individual: Bool)
         /// `Metaspace`: spaces → `replacement`, optional prefix, split before each `replacement`.
         /// https://github.com/huggingface/tokenizers/blob/3ba8ad0061a885baf052bbb7bbd22857e73e0c4e/tokenizers/src/pre_tokenizers/metaspace.rs
