@@ -86,6 +86,11 @@ final class GGUFTokenizerTests: XCTestCase {
         zstd.arguments = ["zstd", "-d", "-q", "-f", compressed, "-o", out]
         try zstd.run()
         zstd.waitUntilExit()
+        if zstd.terminationStatus == 127 {  // env: command not found
+            let reason = "the zstd tool is not installed (apt install zstd)"
+            if TestSupport.isCI { XCTFail("CI=true and " + reason, file: file, line: line) }
+            throw XCTSkip(reason + "; skipping (this fails under CI=true)")
+        }
         guard zstd.terminationStatus == 0 else {
             XCTFail("zstd -d \(compressed) failed with status \(zstd.terminationStatus)", file: file, line: line)
             throw XCTSkip("zstd failed")
