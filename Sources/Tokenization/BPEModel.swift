@@ -172,9 +172,11 @@ struct BPEModelView {
         var count = initialSymbols(p, n, scratch: scratch)
         let sym = scratch.symbols
         if count > 1 {
-            count = count <= 64 ? mergeLinear(count, scratch: scratch) : mergeWithHeap(count, scratch: scratch)
+            count = count <= BPEScratch.linearLimit ? mergeLinear(count, scratch: scratch)
+                                                    : mergeWithHeap(count, scratch: scratch)
         }
         out.append(contentsOf: UnsafeBufferPointer(start: sym, count: count))
+        scratch.shrinkIfLarge()
         if n <= WordCache.maxKeyLength {
             out.withUnsafeBufferPointer { o in
                 scratch.cache.insert(p, n, hash: h, ids: o.baseAddress! + first, count: count)
@@ -270,7 +272,8 @@ struct BPEModelView {
         let sym = scratch.symbols
         let prev = scratch.prev
         let next = scratch.next
-        var heap = MinHeap(storage: scratch.heap)
+        var heap = MinHeap(scratch)
+        defer { heap.giveBack(to: scratch) }
         for i in 0 ..< n {
             prev[i] = Int32(i - 1)
             next[i] = i + 1 < n ? Int32(i + 1) : -1
@@ -326,17 +329,32 @@ extension BPEModel {
     }
 }
 
-/// A binary min-heap of UInt64 in caller-provided storage (`BPEScratch.heap`, sized for the word).
+/// A binary min-heap of UInt64 in `BPEScratch.heap`, grown on demand and handed back when done.
 struct MinHeap {
-    let storage: UnsafeMutablePointer<UInt64>
-    var count = 0
+    private var storage: UnsafeMutablePointer<UInt64>
+    private var capacity: Int
+    private(set) var count = 0
 
-    init(storage: UnsafeMutablePointer<UInt64>) {
-        self.storage = storage
+    init(_ scratch: BPEScratch) {
+        storage = scratch.heap
+        capacity = scratch.heapCapacity
+    }
+
+    /// Returns the (possibly reallocated) storage to the scratch.
+    func giveBack(to scratch: BPEScratch) {
+        scratch.heap = storage
+        scratch.heapCapacity = capacity
     }
 
     @inline(__always)
     mutating func push(_ v: UInt64) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity * 2)
+            bigger.update(from: storage, count: count)
+            storage.deallocate()
+            storage = bigger
+            capacity *= 2
+        }
         var i = count
         count += 1
         while i > 0 {

@@ -1,52 +1,67 @@
 /// Per-encoder mutable state: BPE work arrays and a bounded word cache. Owned by one `TokenEncoder` and used
 /// from one thread at a time; never shared.
 final class BPEScratch {
+    /// Words up to this many symbols merge with a linear scan (`ranks` has this capacity).
+    static let linearLimit = 64
+    /// Buffers grown past this many symbols are released after the word (a 20 MB text without pre-tokenizer
+    /// is one word).
+    private static let retainedCapacity = 1 << 16
+
     private(set) var symbols: UnsafeMutablePointer<Int32>
-    private(set) var ranks: UnsafeMutablePointer<UInt64>
     private(set) var prev: UnsafeMutablePointer<Int32>
     private(set) var next: UnsafeMutablePointer<Int32>
-    /// Heap storage: at most n - 1 initial pairs plus two per merge.
-    private(set) var heap: UnsafeMutablePointer<UInt64>
+    let ranks: UnsafeMutablePointer<UInt64>
     private var capacity: Int
+    /// Heap storage for long words; grows on demand (see `MinHeap`).
+    var heap: UnsafeMutablePointer<UInt64>
+    var heapCapacity: Int
     var cache = WordCache()
 
     init() {
         capacity = 256
         symbols = .allocate(capacity: capacity)
-        ranks = .allocate(capacity: capacity)
         prev = .allocate(capacity: capacity)
         next = .allocate(capacity: capacity)
-        heap = .allocate(capacity: 3 * capacity)
+        ranks = .allocate(capacity: Self.linearLimit)
+        heapCapacity = 256
+        heap = .allocate(capacity: heapCapacity)
     }
 
     deinit {
         symbols.deallocate()
-        ranks.deallocate()
         prev.deallocate()
         next.deallocate()
+        ranks.deallocate()
         heap.deallocate()
     }
 
     /// Makes room for words of `n` symbols.
     @inline(__always)
     func reserve(_ n: Int) {
-        if n > capacity { grow(n) }
+        if n > capacity { resize(n) }
     }
 
-    private func grow(_ n: Int) {
-        var c = capacity
+    /// Gives back buffers that one very long word made large.
+    @inline(__always)
+    func shrinkIfLarge() {
+        if capacity > Self.retainedCapacity { resize(256) }
+        if heapCapacity > Self.retainedCapacity {
+            heap.deallocate()
+            heapCapacity = 256
+            heap = .allocate(capacity: heapCapacity)
+        }
+    }
+
+    private func resize(_ n: Int) {
+        var c = 256
         while c < n { c *= 2 }
         symbols.deallocate()
-        ranks.deallocate()
         prev.deallocate()
         next.deallocate()
-        heap.deallocate()
         capacity = c
         symbols = .allocate(capacity: c)
-        ranks = .allocate(capacity: c)
         prev = .allocate(capacity: c)
         next = .allocate(capacity: c)
-        heap = .allocate(capacity: 3 * c)
     }
 }
 
