@@ -23,6 +23,8 @@ struct AddedVocabulary: Sendable {
     }
 
     let tokens: [Token]
+    /// Content (UTF-8) → id.
+    private let idByContent: [[UInt8]: Int32]
     /// Matches `normalized: false` tokens on raw text.
     let raw: TokenMatcher
     /// Matches `normalized: true` tokens on normalized text.
@@ -56,9 +58,13 @@ struct AddedVocabulary: Sendable {
             tokens.append(t)
         }
         self.tokens = tokens
+        idByContent = byContent.mapValues { tokens[$0].id }
         raw = TokenMatcher(tokens.enumerated().filter { !$0.element.normalized }.map { ($0.element.pattern, $0.offset) })
         normalized = TokenMatcher(tokens.enumerated().filter { $0.element.normalized }.map { ($0.element.pattern, $0.offset) })
     }
+
+    /// The id of the added token with this content.
+    func id(ofContent content: [UInt8]) -> Int32? { idByContent[content] }
 
     /// A piece of a split text: `token` is an index into `tokens`, or -1 for plain text.
     struct Segment: Equatable {

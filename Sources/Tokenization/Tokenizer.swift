@@ -142,8 +142,7 @@ public struct Tokenizer: Sendable {
     /// HF `token_to_id`: an added token's content, else a vocabulary spelling (`Ġhello`, `▁Hello`).
     public func id(of token: String) -> Int32? {
         let bytes = Array(token.utf8)
-        if let t = pipeline.addedVocabulary.tokens.first(where: { Array($0.content.utf8) == bytes }) { return t.id }
-        return pipeline.model.id(ofSpelling: bytes)
+        return pipeline.addedVocabulary.id(ofContent: bytes) ?? pipeline.model.id(ofSpelling: bytes)
     }
 
     /// HF `id_to_token`: the spelling of an id (for normalized added tokens, the normalized form).
