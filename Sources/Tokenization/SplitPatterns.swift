@@ -42,8 +42,8 @@ private func runEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ classes: 
                     _ wanted: CharacterClass) -> Int {
     var j = i
     while j < end {
-        let (c, l) = decodeScalar(p, j, end)
-        if !classes.classOf(c).contains(wanted) { break }
+        let (c, l) = classes.classAt(p, j, end)
+        if !c.contains(wanted) { break }
         j += l
     }
     return j
@@ -53,8 +53,8 @@ private func runEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ classes: 
 private func otherRunEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ classes: CharacterClassView) -> Int {
     var j = i
     while j < end {
-        let (c, l) = decodeScalar(p, j, end)
-        if !classes.classOf(c).isDisjoint(with: wln) { break }
+        let (c, l) = classes.classAt(p, j, end)
+        if !c.isDisjoint(with: wln) { break }
         j += l
     }
     return j

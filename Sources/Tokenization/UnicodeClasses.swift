@@ -73,6 +73,16 @@ struct CharacterClassView {
     let blockIndex: UnsafeBufferPointer<UInt16>
     let blocks: UnsafeBufferPointer<UInt8>
 
+    /// The class and length of the scalar at `p[i]` (`i < end`), with a one-load path for ASCII (block 0 is
+    /// stored first, so `blocks[b]` is the class of ASCII byte `b`).
+    @inline(__always)
+    func classAt(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> (CharacterClass, Int) {
+        let b = p[i]
+        if b < 0x80 { return (CharacterClass(rawValue: blocks[Int(b)]), 1) }
+        let (c, l) = decodeScalar(p, i, end)
+        return (classOf(c), l)
+    }
+
     @inline(__always)
     func classOf(_ cp: UInt32) -> CharacterClass {
         guard cp < CharacterClassTable.tableLimit else { return CharacterClassTable.classify(cp) }
