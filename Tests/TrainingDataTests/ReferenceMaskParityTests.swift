@@ -18,7 +18,7 @@ final class ReferenceMaskParityTests: XCTestCase {
         return try String(decoding: raw, as: UTF8.self).split(separator: "\n").map { try JSONParser.parse(String($0)) }
     }
 
-    func builder(tokenizer: String, template: String, options: SampleOptions) throws -> SampleBuilder {
+    func builder(tokenizer: String, template: String, options: SampleOptions, endOfTurn: String? = nil) throws -> SampleBuilder {
         let tok = try Tokenizer.load(path: tokenizer)
         let loaded = try ChatTemplateLoader.load(path: template)
         var variables = loaded.specialTokenVariables
@@ -27,7 +27,8 @@ final class ReferenceMaskParityTests: XCTestCase {
         let renderer = TemplateRenderer(template: loaded.template,
                                         baseOptions: RenderOptions(date: TemplateDate(year: 2024, month: 7, day: 26), variables: variables))
         let encode: @Sendable (String) -> [Int32] = { tok.encode($0, addSpecialTokens: false) }
-        let eot = try SampleBuilder.detectEndOfTurn(renderer: renderer, encode: encode, specialIds: Set(tok.specialTokenIds))
+        let eot = try endOfTurn.map { tok.id(of: $0)! }
+            ?? SampleBuilder.detectEndOfTurn(renderer: renderer, encode: encode, specialIds: Set(tok.specialTokenIds))
         return SampleBuilder(renderer: renderer, encode: encode, endOfTurnId: eot,
                              specialTokenStrings: tok.specialTokenIds.compactMap { tok.token(of: $0) }, options: options)
     }
@@ -108,5 +109,18 @@ final class ReferenceMaskParityTests: XCTestCase {
         let model = data + "/models/smollm2-135m-instruct"
         let b = try builder(tokenizer: model, template: model, options: SampleOptions(maskMode: .assistant, systemPrompt: .none))
         XCTAssertEqual(try compare(data + "/conversations/mt_bench_llama2chat70b.messages.jsonl", try golden("assistant-smollm2-mt_bench"), b), [])
+    }
+
+    /// Llama-2's tokenizer.json matches `</s>` only at the start or after a space (`normalized: true` under a
+    /// `Prepend("▁")` normalizer), and its template writes `answer</s>`: no end-of-turn id ever appears, so the
+    /// probe cannot find one and every record is rejected — in the golden (SPEC §3 derivation) as here.
+    func testAssistantModeOnLlama2Template() throws {
+        let data = try TestSupport.sharedData()
+        let tok = data + "/tokenizers/llama-2"
+        XCTAssertThrowsError(try builder(tokenizer: tok, template: tok, options: SampleOptions(maskMode: .assistant, systemPrompt: .none)))
+        let b = try builder(tokenizer: tok, template: tok, options: SampleOptions(maskMode: .assistant, systemPrompt: .none), endOfTurn: "</s>")
+        let g = try golden("assistant-llama-2-mt_bench")
+        XCTAssertEqual(Set(g.map { $0["rejected"]?.stringValue ?? "sample" }), ["no_end_of_turn"])
+        XCTAssertEqual(try compare(data + "/conversations/mt_bench_llama2chat70b.messages.jsonl", g, b), [])
     }
 }
