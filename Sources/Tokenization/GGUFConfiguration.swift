@@ -42,15 +42,15 @@ extension Tokenizer {
                                               message: "\(types.count) entries for \(tokens.count) tokens")
         }
         let merges = try file.stringArray("tokenizer.ggml.merges")
-        func tokenName(_ key: String) throws -> String? {
+        func tokenId(_ key: String) throws -> Int? {
             guard let id = try file.integer(key) else { return nil }
             guard id >= 0 && id < tokens.count else {
                 throw TokenizerError.invalidValue(path: path, key: key, message: "id \(id) is not in the vocabulary")
             }
-            return tokens[id]
+            return id
         }
-        let bos = try tokenName("tokenizer.ggml.bos_token_id")
-        let eos = try tokenName("tokenizer.ggml.eos_token_id")
+        let bosId = try tokenId("tokenizer.ggml.bos_token_id")
+        let eosId = try tokenId("tokenizer.ggml.eos_token_id")
 
         var model = ModelConfiguration(type: "BPE")
         model.vocab.reserve(strings: tokens.count, bytes: tokens.count * 8)
@@ -107,7 +107,7 @@ extension Tokenizer {
             }
             model.byteFallback = true
             model.fuseUnk = true
-            model.unkToken = try tokenName("tokenizer.ggml.unknown_token_id")
+            model.unkToken = try tokenId("tokenizer.ggml.unknown_token_id").map { tokens[$0] }
             if model.unkToken == nil, let i = types.firstIndex(of: 2) { model.unkToken = tokens[i] }
             let addSpacePrefix = try file.bool("tokenizer.ggml.add_space_prefix") ?? true
             c = TokenizerConfiguration(model: model)
@@ -123,18 +123,18 @@ extension Tokenizer {
         }
         var template: [TemplatePiece] = []
         var specials: [String: TemplateSpecialToken] = [:]
-        func special(_ name: String?, _ key: String) throws {
-            guard let name else { throw TokenizerError.missingKey(path: path, key: key) }
-            template.append(.specialToken(id: name))
-            specials[name] = TemplateSpecialToken(id: name, ids: [UInt32(tokens.firstIndex(of: name)!)], tokens: [name])
+        func special(_ id: Int?, _ key: String) throws {
+            guard let id else { throw TokenizerError.missingKey(path: path, key: key) }
+            template.append(.specialToken(id: key))
+            specials[key] = TemplateSpecialToken(id: key, ids: [UInt32(id)], tokens: [tokens[id]])
         }
-        if addBos { try special(bos, "tokenizer.ggml.bos_token_id") }
+        if addBos { try special(bosId, "tokenizer.ggml.bos_token_id") }
         template.append(.sequence(id: "A"))
-        if addEos { try special(eos, "tokenizer.ggml.eos_token_id") }
+        if addEos { try special(eosId, "tokenizer.ggml.eos_token_id") }
         c.postProcessor = .template(single: template, pair: [], specialTokens: specials)
         try self.init(configuration: c, source: path)
-        if let bos { bosToken = bos }
-        if let eos { eosToken = eos }
+        if let bosId { bosToken = tokens[bosId] }
+        if let eosId { eosToken = tokens[eosId] }
     }
 }
 
