@@ -23,11 +23,7 @@ public struct TokenSample: Sendable, Equatable {
 public enum TokenShardFormat {
     public static let magic: [UInt8] = Array("EPTOKENS".utf8)
     public static let version: UInt32 = 1
-    public static let headerSize = 16
-    public static let indexEntrySize = 24
-    public static let footerSize = 40
     /// Fixed part of a decompressed record before the ids: length, source file, source line, record index.
     public static let recordPrefixSize = 24
     public static let maxSequenceLength = 1 << 24
-    public static let maxMetadataBytes = 16 << 20
 }
