@@ -184,8 +184,9 @@ struct BPEModelView {
         }
     }
 
-    /// HF `merge_word` before merging: one symbol per byte (byte-level) or per scalar, with byte fallback and
-    /// `<unk>` (fused when `fuse_unk`). Note HF's quirk, kept: a pending `<unk>` is not flushed before byte
+    /// HF `merge_word` before merging: one symbol per byte (byte-level) or per scalar, with byte fallback (a
+    /// scalar missing from the vocabulary becomes the `<0xXX>` tokens of its UTF-8 bytes, if all exist) and
+    /// `<unk>` (fused when `fuse_unk`); with neither, the scalar is dropped. Note HF's quirk, kept: a pending `<unk>` is not flushed before byte
     /// fallback symbols, so it lands after them.
     @inline(__always)
     private func initialSymbols(_ p: UnsafePointer<UInt8>, _ n: Int, scratch: BPEScratch) -> Int {

@@ -10,7 +10,9 @@ struct TokenDecoder: Sendable {
         /// Replacement character → space, except leading ones of the first token unless the scheme is `never`.
         case metaspace(replacement: [UInt8], prependScheme: PreTokenizer.PrependScheme)
         case replace(pattern: [UInt8], content: [UInt8])
-        /// Runs of `<0xXX>` tokens → their bytes as UTF-8, or one U+FFFD per byte if not valid UTF-8.
+        /// Runs of `<0xXX>` tokens → their bytes as UTF-8, or one U+FFFD per byte if not valid UTF-8 (not the
+        /// maximal-subpart replacement of `from_utf8_lossy`).
+        /// https://github.com/huggingface/tokenizers/blob/3ba8ad0061a885baf052bbb7bbd22857e73e0c4e/tokenizers/src/decoders/byte_fallback.rs
         case byteFallback
         case fuse
         /// Removes up to `start` leading and `stop` trailing `content` characters from each token.

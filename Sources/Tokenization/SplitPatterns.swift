@@ -11,7 +11,8 @@
 /// - `\s*[\r\n]+` ends right after the last CR/LF of the whitespace run;
 /// - `(?i:'s|...)` is case-insensitive with Unicode simple case folding: `'ſ` (U+017F) matches `'s`.
 enum SplitPattern: String, Sendable, CaseIterable {
-    /// GPT-2 (also ByteLevel's built-in regex when `use_regex` is true).
+    /// GPT-2 (also ByteLevel's built-in regex when `use_regex` is true:
+    /// https://github.com/huggingface/tokenizers/blob/3ba8ad0061a885baf052bbb7bbd22857e73e0c4e/tokenizers/src/pre_tokenizers/byte_level.rs).
     case gpt2 = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
     /// Llama-3 (tiktoken cl100k-style, numbers in groups of up to three).
     case llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
