@@ -106,12 +106,13 @@ final class DumpShardTests: XCTestCase {
             ("huge count", { b in for i in 0..<8 { b[b.count - 16 + i] = 0xFF } }, "footer.record_count", nil),
             ("index offset", { b in b[b.count - 24] &+= 8 }, "do not end at the footer", nil),
             ("index entry", { b in b[indexOffset] &+= 1 }, "records must be contiguous", nil),
-            ("raw size", { b in b[indexOffset + 12] &+= 200 }, "index[0].raw_size", nil),
+            ("raw size bound", { b in b[indexOffset + 15] = 0x7F }, "index[0].raw_size", nil),
+            ("raw size", { b in b[indexOffset + 12] &+= 200 }, "decompressed to", 0),
             ("metadata", { b in b[metaOffset] = UInt8(ascii: "x") }, "metadata", nil),
             ("frame", { b in b[20] ^= 0x55 }, "checksum mismatch", 0),
         ]
         for cut in [1, 17, 39, 40, good.count / 2, good.count - 1] {
-            cases.append(("truncated \(cut)", { b in b.removeLast(cut) }, "", nil))
+            cases.append(("truncated \(cut)", { b in b.removeLast(cut) }, "truncated", nil))
         }
         for (name, mutate, fragment, sample) in cases {
             var b = good
