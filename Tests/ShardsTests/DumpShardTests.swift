@@ -107,7 +107,7 @@ final class DumpShardTests: XCTestCase {
             ("index offset", { b in b[b.count - 24] &+= 8 }, "do not end at the footer", nil),
             ("index entry", { b in b[indexOffset] &+= 1 }, "records must be contiguous", nil),
             ("raw size bound", { b in b[indexOffset + 15] = 0x7F }, "index[0].raw_size", nil),
-            ("raw size", { b in b[indexOffset + 12] &+= 200 }, "decompressed to", 0),
+            ("raw size", { b in b[indexOffset + 12] &+= 200 }, "record[0] at byte 16", 0),
             ("metadata", { b in b[metaOffset] = UInt8(ascii: "x") }, "metadata", nil),
             ("frame", { b in b[20] ^= 0x55 }, "checksum mismatch", 0),
         ]
