@@ -14,6 +14,8 @@ public enum EagleprepMain {
         DecodeCommand.self,
         BenchCommand.self,
         GGUFInfoCommand.self,
+        ForwardCommand.self,
+        GenerateCommand.self,
     ]
 
     public static var overview: String {

@@ -21,10 +21,12 @@ public struct Segment: Sendable, Equatable {
 /// and values). `softmax(q·kᵀ · hd^-½ + causal mask) · v` per query head, the query head h reading kv head
 /// `h / (nh / nkv)` (transformers' `repeat_kv`).
 ///
-/// Segments of at least `blasThreshold` queries (prefill) go through BLAS in blocks of `blockRows` queries:
-/// `S = Q_blk · K[lo..<hi]ᵀ` (one sgemm), masked row softmax in parallel, `O = S · V[lo..<hi]` (one sgemm); a
-/// block computes only the keys up to its last query, so the causal waste is under half a block per row. Short
-/// segments (generation steps) use a vectorised dot-product kernel, parallel over (segment, head).
+/// Work is split into (segment, head) tasks run in parallel, longest first. Segments of at least `blasThreshold`
+/// queries (prefill) go through single-threaded BLAS in blocks of `blockRows` queries: `S = Q_blk · K[lo..<hi]ᵀ`,
+/// masked row softmax, `O = S · V[lo..<hi]`; a block computes only the keys up to its last query, so the causal
+/// waste is under half a block per row. Short segments (generation steps) use a vectorised dot-product kernel.
+/// (One multi-threaded BLAS call per block instead costs a thread hand-off per small GEMM, which on a busy
+/// machine took longer than the arithmetic.)
 enum Attention {
     static let blasThreshold = 16
     static let blockRows = 128
@@ -34,30 +36,36 @@ enum Attention {
     static func run(segments: [Segment], q: UnsafePointer<Float>, qOffsets: [Int], cache: KVCache, layer: Int,
                     configuration c: ModelConfiguration, out: UnsafeMutablePointer<Float>, threads: Int) throws {
         let scale = Float(1 / Double(c.headDim).squareRoot())
-        var small: [(segment: Int, head: Int)] = []
+        var tasks: [(segment: Int, head: Int, cost: Int)] = []
         for (s, seg) in segments.enumerated() where seg.count > 0 {
+            let cost = seg.count * (seg.startPosition + seg.count)
+            for h in 0..<c.headCount { tasks.append((s, h, cost)) }
+        }
+        tasks.sort { $0.cost > $1.cost }
+        let usesBLAS = segments.contains { $0.count >= blasThreshold }
+        let maxKeys = segments.map { $0.startPosition + $0.count }.max() ?? 0
+        let failure = FirstError()
+        let work = { (t: Int) in
+            let (s, h, _) = tasks[t]
+            let seg = segments[s]
+            let qh = q + qOffsets[s] + h * seg.count * c.headDim
             if seg.count >= blasThreshold {
-                for h in 0..<c.headCount {
-                    try blockedHead(seg, q: q + qOffsets[s] + h * seg.count * c.headDim, head: h, cache: cache, layer: layer,
-                                    configuration: c, scale: scale, out: out, threads: threads)
-                }
+                do {
+                    try blockedHead(seg, q: qh, head: h, cache: cache, layer: layer, configuration: c, scale: scale, out: out)
+                } catch { failure.record(error) }
             } else {
-                for h in 0..<c.headCount { small.append((s, h)) }
+                vectorHead(seg, q: qh, head: h, cache: cache, layer: layer, configuration: c, scale: scale, out: out, maxKeys: maxKeys)
             }
         }
-        guard !small.isEmpty else { return }
-        let maxKeys = segments.map { $0.startPosition + $0.count }.max() ?? 0
-        let work = { (task: Int) in
-            let (s, h) = small[task]
-            let seg = segments[s]
-            vectorHead(seg, q: q + qOffsets[s] + h * seg.count * c.headDim, head: h, cache: cache, layer: layer,
-                       configuration: c, scale: scale, out: out, maxKeys: maxKeys)
-        }
-        if threads <= 1 || small.count == 1 {
-            for t in small.indices { work(t) }
+        if threads <= 1 || tasks.count <= 1 {
+            for t in tasks.indices { work(t) }
         } else {
-            parallelFor(small.count, work)
+            let blasThreads = BLAS.threadCount
+            if usesBLAS { BLAS.threadCount = 1 }
+            parallelFor(tasks.count, work)
+            if usesBLAS { BLAS.threadCount = blasThreads }
         }
+        try failure.rethrow()
     }
 
     /// The keys position `p` may attend to: `[p − window + 1, p]` clipped at 0, or `[0, p]` without a window.
@@ -67,8 +75,7 @@ enum Attention {
     }
 
     private static func blockedHead(_ seg: Segment, q: UnsafePointer<Float>, head h: Int, cache: KVCache, layer: Int,
-                                    configuration c: ModelConfiguration, scale: Float, out: UnsafeMutablePointer<Float>,
-                                    threads: Int) throws {
+                                    configuration c: ModelConfiguration, scale: Float, out: UnsafeMutablePointer<Float>) throws {
         let hd = c.headDim, g = h / c.groupSize
         let keys = cache.keyBase(layer: layer, slot: seg.slot, head: g)
         let values = cache.valueBase(layer: layer, slot: seg.slot, head: g)
@@ -87,15 +94,13 @@ enum Attention {
                            a: UnsafeBufferPointer(start: q + b0 * hd, count: rows * hd),
                            b: UnsafeBufferPointer(start: keys + lo * hd, count: nk * hd), transB: true,
                            c: UnsafeMutableBufferPointer(start: scores, count: rows * nk), alpha: scale)
-            parallelRanges(count: rows, threads: rows * nk >= 1 << 14 ? threads : 1) { range in
-                for r in range {
-                    let valid = keyRange(position: seg.startPosition + b0 + r, window: c.slidingWindow)
-                    let row = scores + r * nk
-                    let first = valid.lowerBound - lo, end = valid.upperBound - lo
-                    for j in 0..<first { row[j] = 0 }
-                    Kernels.softmax(row + first, count: end - first)
-                    for j in end..<nk { row[j] = 0 }
-                }
+            for r in 0..<rows {
+                let valid = keyRange(position: seg.startPosition + b0 + r, window: c.slidingWindow)
+                let row = scores + r * nk
+                let first = valid.lowerBound - lo, end = valid.upperBound - lo
+                for j in 0..<first { row[j] = 0 }
+                Kernels.softmax(row + first, count: end - first)
+                for j in end..<nk { row[j] = 0 }
             }
             try BLAS.sgemm(m: rows, n: hd, k: nk,
                            a: UnsafeBufferPointer(start: scores, count: rows * nk),

@@ -3,8 +3,8 @@ import Foundation
 /// How the next token is chosen. `temperature == 0` is greedy (full-vocabulary argmax, first index on ties).
 /// Otherwise, in transformers' order of logits warpers: divide by `temperature`, keep the `topK` largest
 /// (0: all), keep the smallest set of most likely tokens whose probability reaches `topP` (1: all), and draw
-/// from the renormalised softmax with a per-sequence generator seeded from `seed` and the sequence's index in
-/// the request, so a sequence's sample does not depend on what else is in the batch.
+/// from the renormalised softmax with a per-sequence generator seeded from `seed` and the sequence's stream id
+/// (by default its index in the request), so a sequence's sample does not depend on what else is in the batch.
 public struct SamplingOptions: Sendable, Equatable {
     public var temperature: Float
     public var topP: Float
@@ -48,9 +48,11 @@ public struct Generator {
         self.threads = threads
     }
 
-    /// Continues each prompt by at most `maxNewTokens` tokens, stopping early at a stop token. `onToken(i, id)` is
-    /// called as sequence `i` receives each token (for streaming).
-    public func generate(prompts: [[Int32]], maxNewTokens: Int, onToken: ((Int, Int32) -> Void)? = nil) throws -> [GenerationResult] {
+    /// Continues each prompt by at most `maxNewTokens` tokens, stopping early at a stop token. `streams[i]` names
+    /// prompt i's random stream for sampling (default: i), so a caller can make a sample independent of batching
+    /// and resumption. `onToken(i, id)` is called as sequence `i` receives each token (for streaming).
+    public func generate(prompts: [[Int32]], maxNewTokens: Int, streams: [UInt64]? = nil,
+                         onToken: ((Int, Int32) -> Void)? = nil) throws -> [GenerationResult] {
         precondition(maxNewTokens >= 0, "negative maxNewTokens")
         if prompts.isEmpty { return [] }
         for (i, p) in prompts.enumerated() where p.isEmpty {
@@ -59,7 +61,11 @@ public struct Generator {
         var results = prompts.map { _ in GenerationResult(tokens: [], stopReason: .length) }
         if maxNewTokens == 0 { return results }
         let cache = KVCache(configuration: model.configuration, capacities: prompts.map { $0.count + maxNewTokens })
-        var random = prompts.indices.map { SplitMix64(seed: sampling.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64($0 + 1)) }
+        precondition(streams == nil || streams!.count == prompts.count, "one stream id per prompt")
+        var random = prompts.indices.map { i in
+            var mixer = SplitMix64(seed: sampling.seed ^ (streams?[i] ?? UInt64(i)) &* 0xD1B5_4A32_D192_ED03)
+            return SplitMix64(seed: mixer.next())
+        }
 
         var active = Array(prompts.indices)
         var tokens: [Int32] = prompts.flatMap { $0 }

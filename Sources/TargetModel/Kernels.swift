@@ -79,25 +79,30 @@ enum Kernels {
         while j < n { x[j] *= inv; j += 1 }
     }
 
-    /// exp on 8 lanes: Cephes `expf` (range reduction by ln 2 split in two constants, degree-6 polynomial, 2ⁿ by
-    /// exponent bits), within 2 ulp of the correctly rounded value on [−87.3, 88.7]; inputs are clamped to it
-    /// (exp(−87.3) ≈ 1.2e−38: masked or far-below-max scores contribute nothing measurable).
+    /// exp on 8 lanes: Cephes `expf` (x = n·ln2 + r with ln 2 split in two constants, degree-6 polynomial in r,
+    /// 2ⁿ through the exponent bits), within 2 ulp of the correctly rounded value on [−87.3, 88.7]; inputs are
+    /// clamped to it (exp(−87.3) ≈ 1.2e−38: masked or far-below-max scores contribute nothing measurable).
+    /// n = round(x·log2 e) by the 1.5·2²³ trick, so every step is a plain SSE2 lane operation (no floor/convert
+    /// instructions, which baseline x86-64 lacks and which make Swift's generic SIMD fall back to scalar code).
     @inline(__always)
     static func exp(_ v: V8) -> V8 {
-        var x = v.clamped(lowerBound: V8(repeating: -87.3), upperBound: V8(repeating: 88.7))
-        let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
-        x = x - fx * 0.693359375 + fx * 2.12194440e-4
-        let z = x * x
+        let magic = V8(repeating: 12582912)  // 1.5 · 2²³
+        let hi = V8(repeating: 88.7), lo = V8(repeating: -87.3)
+        var x = v.replacing(with: hi, where: v .> hi)
+        x.replace(with: lo, where: x .< lo)
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693359375 + n * 2.12194440e-4
+        let z = r * r
         var y = V8(repeating: 1.9875691500e-4)
-        y = y * x + 1.3981999507e-3
-        y = y * x + 8.3334519073e-3
-        y = y * x + 4.1665795894e-2
-        y = y * x + 1.6666665459e-1
-        y = y * x + 5.0000001201e-1
-        y = y * z + x + 1
-        let n = SIMD8<Int32>(fx, rounding: .towardZero) &+ 127
-        let scale = unsafeBitCast(n &<< 23, to: V8.self)
-        return y * scale
+        y = y * r + 1.3981999507e-3
+        y = y * r + 8.3334519073e-3
+        y = y * r + 4.1665795894e-2
+        y = y * r + 1.6666665459e-1
+        y = y * r + 5.0000001201e-1
+        y = y * z + r + 1
+        let bits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        return y * unsafeBitCast((bits &+ 127) &<< 23, to: V8.self)
     }
 
     /// Scalar version of `exp(_: V8)` for loop tails (same formula, so results do not depend on alignment).

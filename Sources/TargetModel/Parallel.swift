@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs `body(i)` for `i` in `0..<iterations` on Dispatch's worker pool and returns when all are done.
 ///
@@ -28,4 +29,11 @@ func parallelRanges(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
 public enum System {
     /// Active processors (the default thread count).
     public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
+
+/// The first error thrown by any of a parallel loop's iterations, rethrown once the loop is over.
+final class FirstError: Sendable {
+    private let error = Mutex<(any Error)?>(nil)
+    func record(_ e: any Error) { error.withLock { if $0 == nil { $0 = e } } }
+    func rethrow() throws { if let e = error.withLock({ $0 }) { throw e } }
 }
