@@ -28,10 +28,11 @@ let package = Package(
         .target(name: "TokenShards", dependencies: ["EagleCore", "Shards"]),
         .target(name: "SafeTensors", dependencies: ["EagleCore"]),
         .target(name: "DraftVocabulary", dependencies: ["EagleCore", "TokenShards", "SafeTensors"], swiftSettings: release),
+        .target(name: "TargetDump", dependencies: ["EagleCore", "Shards", "TokenShards", "TargetModel", "DraftVocabulary"], swiftSettings: release),
         .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards", "ChatTemplates"]),
         .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -40,7 +41,7 @@ let package = Package(
         .testTarget(name: "ZstdCompressionTests", dependencies: ["ZstdCompression", "TestSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"],
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport", "ZstdCompression", "EagleCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -1,8 +1,10 @@
+import EagleCore
 import Foundation
 import GGUF
 import TestSupport
 import Tokenization
 import XCTest
+import ZstdCompression
 
 /// Tokenizers built from GGUF metadata equal their `tokenizer.json` twins: the vocab-only fixtures made from
 /// the shared tokenizers (`Fixtures/gguf`, see its README) and the real SmolLM2 GGUF, all on the golden corpus.
@@ -72,7 +74,7 @@ final class GGUFTokenizerTests: XCTestCase {
         XCTAssertEqual(gguf.bosTokenId, twin.bosTokenId ?? gguf.bosTokenId)
     }
 
-    /// Decompresses `Fixtures/gguf/<name>.vocab.gguf.zst` with the `zstd` tool and loads it.
+    /// Decompresses `Fixtures/gguf/<name>.vocab.gguf.zst` with libzstd (the project's own wrapper) and loads it.
     private func fixtureTokenizer(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> Tokenizer {
         let compressed = Fixtures.root + "/gguf/\(name).vocab.gguf.zst"
         guard FileManager.default.fileExists(atPath: compressed) else {
@@ -81,20 +83,8 @@ final class GGUFTokenizerTests: XCTestCase {
         }
         let out = NSTemporaryDirectory() + "eagleprep-\(name)-\(UUID().uuidString).gguf"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let zstd = Process()
-        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        zstd.arguments = ["zstd", "-d", "-q", "-f", compressed, "-o", out]
-        try zstd.run()
-        zstd.waitUntilExit()
-        if zstd.terminationStatus == 127 {  // env: command not found
-            let reason = "the zstd tool is not installed (apt install zstd)"
-            if TestSupport.isCI { XCTFail("CI=true and " + reason, file: file, line: line) }
-            throw XCTSkip(reason + "; skipping (this fails under CI=true)")
-        }
-        guard zstd.terminationStatus == 0 else {
-            XCTFail("zstd -d \(compressed) failed with status \(zstd.terminationStatus)", file: file, line: line)
-            throw XCTSkip("zstd failed")
-        }
+        let raw = try Zstd.decompress(try FileIO.readAll(path: compressed), maxSize: 64 << 20)
+        try FileIO.writeAtomically(path: out, bytes: raw)
         return try Tokenizer.load(path: out)
     }
 }
