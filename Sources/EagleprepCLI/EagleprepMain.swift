@@ -9,6 +9,8 @@ public enum EagleprepMain {
     public static let commands: [any Subcommand.Type] = [
         TokenizeCommand.self,
         RenderCommand.self,
+        VocabCommand.self,
+        DumpCommand.self,
         InspectCommand.self,
         EncodeCommand.self,
         DecodeCommand.self,
