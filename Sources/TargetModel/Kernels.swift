@@ -80,14 +80,14 @@ enum Kernels {
     }
 
     /// exp on 8 lanes: Cephes `expf` (x = n·ln2 + r with ln 2 split in two constants, degree-6 polynomial in r,
-    /// 2ⁿ through the exponent bits), within 2 ulp of the correctly rounded value on [−87.3, 88.7]; inputs are
+    /// 2ⁿ through the exponent bits), within 2 ulp of the correctly rounded value on [−87.3, 88.3]; inputs are
     /// clamped to it (exp(−87.3) ≈ 1.2e−38: masked or far-below-max scores contribute nothing measurable).
     /// n = round(x·log2 e) by the 1.5·2²³ trick, so every step is a plain SSE2 lane operation (no floor/convert
     /// instructions, which baseline x86-64 lacks and which make Swift's generic SIMD fall back to scalar code).
     @inline(__always)
     static func exp(_ v: V8) -> V8 {
         let magic = V8(repeating: 12582912)  // 1.5 · 2²³
-        let hi = V8(repeating: 88.7), lo = V8(repeating: -87.3)
+        let hi = V8(repeating: 88.3), lo = V8(repeating: -87.3)
         var x = v.replacing(with: hi, where: v .> hi)
         x.replace(with: lo, where: x .< lo)
         let shifted = x * 1.44269504088896341 + magic

@@ -27,11 +27,10 @@ final class SmolLM2Tests: XCTestCase {
         XCTAssertEqual(c.rmsNormEpsilon, 1e-5)
     }
 
-    /// Hidden states: fp32 against fp32 through 30 layers; both sides decode identical weights, so differences are
-    /// summation order (BLAS blocking vs PyTorch's, our exp and softmax), growing with depth and with SmolLM2's
-    /// large-magnitude residual channels (|h| up to ~100). Observed worst: ~2e-4 relative; atol 1e-3 / rtol 1e-3
-    /// bounds that with margin while still failing on any real bug (a wrong RoPE, norm or mask moves values by
-    /// far more than 1e-3 relative). Logits (|z| ≲ 30): atol 2e-3, rtol 1e-3.
+    /// Hidden states and logits: fp32 against fp32 through 30 layers; both sides decode identical weights, so the
+    /// differences are summation order (OpenBLAS blocking vs PyTorch's, our exp and softmax), growing with depth.
+    /// Observed worst ≈ 9e-5 · (1 + |x|) (hidden_states[28]); atol 5e-4 / rtol 5e-4 leaves ~5× margin for other
+    /// thread counts and BLAS builds, while any real bug (RoPE, norm, mask, permutation) moves values by ≫ 1e-3.
     func testHiddenStatesAndLogitsMatchTransformers() throws {
         let m = try model()
         let ref = try SafeTensorsFile(path: Fixtures.path("reference/smollm2.safetensors"))
@@ -44,7 +43,7 @@ final class SmolLM2Tests: XCTestCase {
             let expected = try ref.floats("seq.\(k).hidden_states")
             for (s, i) in indices.enumerated() {
                 let want = expected[(s * ids.count * h)..<((s + 1) * ids.count * h)]
-                let (ratio, at) = worstRatio(out.hiddenStates[i]!.array[...], want, atol: 1e-3, rtol: 1e-3)
+                let (ratio, at) = worstRatio(out.hiddenStates[i]!.array[...], want, atol: 5e-4, rtol: 5e-4)
                 XCTAssertLessThanOrEqual(ratio, 1, "prompt \(k) hidden_states[\(i)] token \(at / h) dim \(at % h)")
             }
             var last: [Float] = [], argmax: [Int32] = []
@@ -54,7 +53,7 @@ final class SmolLM2Tests: XCTestCase {
                 for j in 0..<chunk.rows.count { rowValues.append(Array(chunk.values[(j * v)..<((j + 1) * v)])) }
                 last = rowValues.last!
             }
-            let (ratio, at) = worstRatio(last[...], try ref.floats("seq.\(k).last_logits")[...], atol: 2e-3, rtol: 1e-3)
+            let (ratio, at) = worstRatio(last[...], try ref.floats("seq.\(k).last_logits")[...], atol: 5e-4, rtol: 5e-4)
             XCTAssertLessThanOrEqual(ratio, 1, "prompt \(k) last-position logits, column \(at)")
             let topIds = try ref.int64s("seq.\(k).top_ids"), topLogits = try ref.floats("seq.\(k).top_logits")
             let top = topIds.count / ids.count
@@ -62,7 +61,7 @@ final class SmolLM2Tests: XCTestCase {
                 XCTAssertEqual(Int64(argmax[p]), topIds[p * top], "prompt \(k) position \(p) argmax")
                 for j in 0..<top {
                     let col = Int(topIds[p * top + j]), want = topLogits[p * top + j]
-                    XCTAssertEqual(rowValues[p][col], want, accuracy: 2e-3 + 1e-3 * abs(want), "prompt \(k) position \(p) logit \(col)")
+                    XCTAssertEqual(rowValues[p][col], want, accuracy: 5e-4 + 5e-4 * abs(want), "prompt \(k) position \(p) logit \(col)")
                 }
             }
             k += 1

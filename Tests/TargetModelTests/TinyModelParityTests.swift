@@ -7,10 +7,11 @@ import XCTest
 /// transformers 5.24 fp32 (eager attention, one sequence at a time). Here all sequences of a fixture run as
 /// one packed batch, so the comparison also checks that packing isolates sequences.
 final class TinyModelParityTests: XCTestCase {
-    /// Hidden states and logits: fp32 vs fp32 with different summation orders (BLAS blocking, our softmax and
-    /// exp) over ≤ 8 layers of unit-scale activations; observed errors are ~1e-6 absolute. atol 1e-5 / rtol 1e-4
-    /// as STYLE's tolerance for fp32 forward passes on tiny shapes.
-    static let atol: Float = 1e-5, rtol: Float = 1e-4
+    /// Hidden states and logits: fp32 vs fp32 with different summation orders (OpenBLAS blocking, our exp and
+    /// softmax) over ≤ 8 layers of unit-scale activations. Observed worst: 1.3e-5 absolute on a near-zero logit that
+    /// is a sum of 64 terms of magnitude ~1 (cancellation: absolute, not relative, error), ~4e-6 elsewhere.
+    /// STYLE's fp32 forward tolerance is atol 1e-5 / rtol 1e-4; atol is doubled for that cancellation case.
+    static let atol: Float = 2e-5, rtol: Float = 1e-4
 
     func testLlamaF32() throws { try checkForward("tiny-llama", reference: "llama") }
     func testLlamaBF16() throws { try checkForward("tiny-llama-bf16", reference: "llama-bf16") }
