@@ -19,7 +19,10 @@ public struct ConversationReader {
     /// Calls `body` for every record in file order.
     public func forEach(_ body: (Result<Conversation, RecordRejection>) throws -> Void) throws {
         let file = try MappedFile(path: path)
-        let bytes = file.bytes.bindMemory(to: UInt8.self)
+        try file.withBytes { raw in try forEach(in: raw.bindMemory(to: UInt8.self), body) }
+    }
+
+    private func forEach(in bytes: UnsafeBufferPointer<UInt8>, _ body: (Result<Conversation, RecordRejection>) throws -> Void) throws {
         var detected = format
         var index = 0
         func handle(_ line: Int, _ record: UnsafeBufferPointer<UInt8>) throws {

@@ -49,4 +49,10 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public var count: Int { bytes.count }
+
+    /// Calls `body` with the mapped bytes while keeping the mapping alive. Use this rather than `bytes` on a
+    /// temporary: Swift may release an object after its last use, unmapping memory still being read.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(bytes) }
+    }
 }

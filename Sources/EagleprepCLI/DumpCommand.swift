@@ -103,12 +103,12 @@ struct DumpCommand: Subcommand {
 
     /// SHA-256 of the model file (a .gguf), or of the folder's config.json and safetensors files in name order.
     static func modelDigest(_ path: String) throws -> String {
-        guard FileIO.isDirectory(path) else { return SHA256.hexDigest(UnsafeRawBufferPointer(try MappedFile(path: path).bytes)) }
+        guard FileIO.isDirectory(path) else { return try MappedFile(path: path).withBytes { SHA256.hexDigest($0) } }
         var h = SHA256()
         let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0 == "config.json" || $0.hasSuffix(".safetensors") }.sorted()
         for name in names {
             h.update(name)
-            h.update(UnsafeRawBufferPointer(try MappedFile(path: path + "/" + name).bytes))
+            try MappedFile(path: path + "/" + name).withBytes { h.update($0) }
         }
         return SHA256.hex(h.finalize())
     }

@@ -70,8 +70,7 @@ struct ModelAssets {
     }
 
     static func fileDigest(_ path: String) throws -> String {
-        let f = try MappedFile(path: path)
-        return SHA256.hexDigest(UnsafeRawBufferPointer(f.bytes))
+        try MappedFile(path: path).withBytes { SHA256.hexDigest($0) }
     }
 
     /// Parses `--date YYYY-MM-DD` for `strftime_now`.

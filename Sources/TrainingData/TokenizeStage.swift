@@ -29,9 +29,8 @@ public struct TokenizeSettings: Sendable {
     func json() throws -> JSONObject {
         var inputList: [JSONValue] = []
         for path in inputs {
-            let file = try MappedFile(path: path)
-            inputList.append(.object(JSONObject([("path", .string(path)), ("bytes", .int(file.count)),
-                                                 ("sha256", .string(SHA256.hexDigest(UnsafeRawBufferPointer(file.bytes))))])))
+            let (count, digest) = try MappedFile(path: path).withBytes { ($0.count, SHA256.hexDigest($0)) }
+            inputList.append(.object(JSONObject([("path", .string(path)), ("bytes", .int(count)), ("sha256", .string(digest))])))
         }
         var o = identity
         o["inputs"] = .array(inputList)
