@@ -9,12 +9,14 @@ struct StoredTensor {
     var typeName: String
 }
 
-/// Read access to the tensors of a model file (or of the shards of one). Bytes are memory-mapped, not copied.
+/// The tensors of a model file (or of the shards of one): names, shapes and types from the header, and where
+/// each tensor's bytes are, so the loader can read them with `pread` (see `ModelLoader`).
 protocol TensorStore {
     var source: String { get }
     var tensorNames: [String] { get }
     func stored(_ name: String) -> StoredTensor?
-    func withBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+    /// The file holding the tensor and its byte range there (validated by the file reader).
+    func location(_ name: String) -> (path: String, offset: Int, count: Int)?
 }
 
 /// `model.safetensors`, or the shards listed by `model.safetensors.index.json` (`{"weight_map": {name: file}}`).
@@ -86,9 +88,9 @@ struct SafeTensorsStore: TensorStore {
         return StoredTensor(shape: t.shape, encoding: encoding, typeName: t.dtype.rawValue)
     }
 
-    func withBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard let i = fileOf[name] else { throw ModelLoadError.missingTensor(source: source, tensor: name, expectedShape: []) }
-        return try files[i].withBytes(of: name, body)
+    func location(_ name: String) -> (path: String, offset: Int, count: Int)? {
+        guard let i = fileOf[name], let t = try? files[i].info(name) else { return nil }
+        return (files[i].path, files[i].dataStart + t.dataOffsets.lowerBound, t.dataOffsets.count)
     }
 }
 
@@ -114,8 +116,8 @@ struct GGUFStore: TensorStore {
         return StoredTensor(shape: t.dimensions.reversed(), encoding: WeightEncoding(ggml: t.type), typeName: "\(t.type)".uppercased())
     }
 
-    func withBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard let t = byName[name] else { throw ModelLoadError.missingTensor(source: source, tensor: name, expectedShape: []) }
-        return try body(file.data(of: t))
+    func location(_ name: String) -> (path: String, offset: Int, count: Int)? {
+        guard let t = byName[name] else { return nil }
+        return (file.path, file.dataOffset + t.offset, t.byteCount)
     }
 }
