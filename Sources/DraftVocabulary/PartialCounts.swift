@@ -65,10 +65,12 @@ public struct PartialCounts: Sendable, Equatable {
             guard let v = Int(s), range.contains(v) else { throw fail("__metadata__.\(key) is '\(s)', expected an integer in \(range)") }
             return v
         }
-        guard try field("format") == Self.format else { throw fail("__metadata__.format is '\(file.metadata["format"]!)', expected '\(Self.format)'") }
-        guard try field("version") == String(Self.version) else { throw fail("__metadata__.version '\(file.metadata["version"]!)' is not supported (this build reads \(Self.version))") }
+        let format = try field("format")
+        guard format == Self.format else { throw fail("__metadata__.format is '\(format)', expected '\(Self.format)'") }
+        let version = try field("version"), count = try field("count")
+        guard version == String(Self.version) else { throw fail("__metadata__.version '\(version)' is not supported (this build reads \(Self.version))") }
         let vocab = try integer("target_vocab_size", 1...Int(Int32.max))
-        guard let mode = CountMode(rawValue: try field("count")) else { throw fail("__metadata__.count is '\(file.metadata["count"]!)', expected supervised or all") }
+        guard let mode = CountMode(rawValue: count) else { throw fail("__metadata__.count is '\(count)', expected supervised or all") }
         let shardCount = try integer("shard_count", 0...Int.max)
         let firstShard = try integer("first_shard", 0...shardCount)
         let endShard = try integer("end_shard", firstShard...shardCount)
