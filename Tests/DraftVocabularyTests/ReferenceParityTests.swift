@@ -24,51 +24,64 @@ final class ReferenceParityTests: VocabularyTestCase {
     }
 
     func testMatchesReferenceInBothMaskModesForAnyThreadCountAndSplit() throws {
+        let vocab = VocabularyFixtures.targetVocabSize
         for mode in ["reference", "assistant"] {
             let tokens = dir + "/tokens-\(mode)"
             try VocabularyFixtures.makeTokenDirectory(at: tokens, mode: mode, samplesPerShard: 200)
             let directory = try TokenDirectory(path: tokens)
             XCTAssertEqual(directory.shards.count, 9)
+            let source = CountSource(directory)
+
+            // Three ways to count: 1 thread; 2 threads with 7-sample work units; a 3-way split through counts files,
+            // merged in reverse order.
+            let one = try TokenCounter(directory: directory, targetVocabSize: vocab, threads: 1).run()
+            var counter = TokenCounter(directory: directory, targetVocabSize: vocab, threads: 2)
+            counter.unitSamples = 7
+            let two = try counter.run()
+            var parts: [String] = []
+            for p in 0..<3 {
+                let range = directory.part(p, of: 3)
+                let c = try TokenCounter(directory: directory, targetVocabSize: vocab, threads: 2, shards: range).run()
+                let path = dir + "/\(mode)-part\(p).counts.safetensors"
+                try PartialCounts(counts: c, mode: .supervised, source: source, shards: range).write(path: path)
+                parts.append(path)
+            }
+            let merged = try PartialCounts.merge(paths: parts.reversed())
+            XCTAssertEqual(two, one, "\(mode): 2 threads vs 1")
+            XCTAssertEqual(merged.counts, one, "\(mode): merge vs one run")
+            let ways = [("t1", PartialCounts(counts: one, mode: .supervised, source: source, shards: 0..<9)),
+                        ("t2", PartialCounts(counts: two, mode: .supervised, source: source, shards: 0..<9)), ("merged", merged)]
 
             for expected in try expectedCases() where expected.mode == mode {
                 let python = try SafeTensorsFile(path: VocabularyFixtures.url(expected.file).path)
                 let label = "\(mode) N=\(expected.size)"
-
-                let one = dir + "/\(mode)-\(expected.size)-t1"
-                let report = try build(tokens: tokens, out: one, size: expected.size, threads: 1)
-                let ours = try SafeTensorsFile(path: one + "/vocab.safetensors")
+                var reports: [String: VocabularyReport] = [:]
+                for (name, counts) in ways {
+                    reports[name] = try VocabularyOutput.write(counts: counts, options: VocabularyOptions(size: expected.size),
+                                                               to: dir + "/\(mode)-\(expected.size)-\(name)")
+                }
+                let out = dir + "/\(mode)-\(expected.size)-t1"
+                let ours = try SafeTensorsFile(path: out + "/vocab.safetensors")
                 assertIdentical(try ours.bytes("d2t", dtype: .i64, shape: [expected.size]), try python.bytes("d2t"), "\(label): d2t bytes")
-                assertIdentical(try ours.bytes("t2d", dtype: .bool, shape: [VocabularyFixtures.targetVocabSize]), try python.bytes("t2d"), "\(label): t2d bytes")
+                assertIdentical(try ours.bytes("t2d", dtype: .bool, shape: [vocab]), try python.bytes("t2d"), "\(label): t2d bytes")
 
                 // The ranking itself (most_common order with first-occurrence ties) and the counts.
-                let counts = try TokenCounter(directory: directory, targetVocabSize: VocabularyFixtures.targetVocabSize).run()
+                let report = try XCTUnwrap(reports["t1"])
                 let top = Array(report.selection.ranked.prefix(expected.size)).map { Int64($0) }
                 assertIdentical(top, try python.int64s("top_ids"), "\(label): most_common order")
-                assertIdentical(top.map { Int64(counts.counts[Int($0)]) }, try python.int64s("top_counts"), "\(label): counts")
+                assertIdentical(top.map { Int64(one.counts[Int($0)]) }, try python.int64s("top_counts"), "\(label): counts")
                 let stats = try JSONParser.parse(XCTUnwrap(python.metadata["stats"]))
-                XCTAssertEqual(stats["distinct"], .int(counts.distinct), "\(label): distinct")
-                XCTAssertEqual(stats["counted"], .int(Int(counts.countedTokens)), "\(label): counted tokens")
+                XCTAssertEqual(stats["distinct"], .int(one.distinct), "\(label): distinct")
+                XCTAssertEqual(stats["counted"], .int(Int(one.countedTokens)), "\(label): counted tokens")
 
                 // The fixture sizes put ties at the cut; the report says so.
                 let tie = try XCTUnwrap(report.json["counts"]?["tie_at_cut"]?.objectValue, "\(label): tie at the cut")
                 XCTAssertGreaterThan(tie["ids"]?.intValue ?? 0, tie["chosen"]?.intValue ?? 0, "\(label): some tied ids left out")
 
-                // 2 threads with tiny work units, and a 3-way split merged: identical files.
-                let two = dir + "/\(mode)-\(expected.size)-t2"
-                try build(tokens: tokens, out: two, size: expected.size, threads: 2, unitSamples: 7)
-                let merged = dir + "/\(mode)-\(expected.size)-merged"
-                var parts: [String] = []
-                for p in 0..<3 {
-                    let range = directory.part(p, of: 3)
-                    let c = try TokenCounter(directory: directory, targetVocabSize: VocabularyFixtures.targetVocabSize, threads: 2, shards: range).run()
-                    let path = dir + "/\(mode)-part\(p).counts.safetensors"
-                    try PartialCounts(counts: c, mode: .supervised, source: CountSource(directory), shards: range).write(path: path)
-                    parts.append(path)
-                }
-                try VocabularyOutput.write(counts: PartialCounts.merge(paths: parts.reversed()), options: VocabularyOptions(size: expected.size), to: merged)
                 for file in ["vocab.safetensors", "vocab.json", "coverage.svg"] {
-                    assertIdentical(try bytes(two + "/" + file), try bytes(one + "/" + file), "\(label): \(file), 2 threads vs 1")
-                    assertIdentical(try bytes(merged + "/" + file), try bytes(one + "/" + file), "\(label): \(file), merge vs one run")
+                    for name in ["t2", "merged"] {
+                        assertIdentical(try bytes(dir + "/\(mode)-\(expected.size)-\(name)/" + file), try bytes(out + "/" + file), "\(label): \(file), \(name) vs 1 thread")
+                    }
                 }
             }
         }
