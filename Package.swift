@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "TargetDump", dependencies: ["EagleCore", "Shards", "TokenShards", "TargetModel", "DraftVocabulary"], swiftSettings: release),
         .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards", "ChatTemplates"]),
         .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
+        .target(name: "DraftTraining", dependencies: ["EagleCore", "LinearAlgebra", "SafeTensors", "DraftVocabulary"], swiftSettings: release),
         .target(name: "EagleprepCLI", dependencies: [
             "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards",
         ]),
@@ -54,6 +55,8 @@ let package = Package(
         .testTarget(name: "DraftVocabularyTests", dependencies: ["DraftVocabulary", "TokenShards", "SafeTensors", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TargetModelTests", dependencies: ["TargetModel", "TestSupport", "SafeTensors", "GGUF"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "DraftTrainingTests", dependencies: ["DraftTraining", "TestSupport", "SafeTensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport"]),
     ],

@@ -1,0 +1,229 @@
+import EagleCore
+import Foundation
+
+/// The drafter's training-time test on one sequence (SPEC §7–§9): forward through `fc` and the TTT steps, the fused
+/// draft-head loss, and backward through every step in reverse order, over flat parameter and gradient arenas.
+///
+/// Arenas: `parameters` and `gradients` hold the 13 tensors contiguously in `ParameterLayout` order; activations
+/// live in `TTTActivations`, sized for the longest sequence seen. Gradients accumulate across calls until
+/// `zeroGradients()`. Not thread-safe: one engine per trainer; it uses `threads` Dispatch workers and OpenBLAS's
+/// own threads inside each call.
+public final class DrafterEngine {
+    public let configuration: DrafterConfiguration
+    public let tttOptions: TTTOptions
+    public let inputs: TargetInputs
+    public let threads: Int
+    public let layout: ParameterLayout
+    let parameters: FloatBuffer
+    let gradients: FloatBuffer
+    private let acts: TTTActivations
+    private let target: TargetDistribution
+    private let rope: RoPETable
+    private let normScratch = ScratchBuffer()
+
+    public init(configuration: DrafterConfiguration, tttOptions: TTTOptions = TTTOptions(), inputs: TargetInputs,
+                weights: DrafterWeights, threads: Int = ComputeThreads.coreCount) throws(DraftTrainingError) {
+        try configuration.validate()
+        try tttOptions.validate()
+        try inputs.validate(configuration)
+        guard weights.configuration == configuration else {
+            throw .input(name: "weights", message: "made for another drafter configuration")
+        }
+        self.configuration = configuration
+        self.tttOptions = tttOptions
+        self.inputs = inputs
+        self.threads = max(1, threads)
+        layout = ParameterLayout(configuration)
+        parameters = FloatBuffer(weights.values)
+        gradients = FloatBuffer(count: layout.totalCount)
+        acts = TTTActivations(configuration: configuration, steps: tttOptions.steps)
+        target = TargetDistribution(draftVocabSize: configuration.draftVocabSize)
+        rope = RoPETable(headDim: configuration.headDim, base: configuration.ropeTheta)
+    }
+
+    /// The current weights (a copy).
+    public var weights: DrafterWeights { DrafterWeights(layout: layout, checkedValues: parameters.array) }
+
+    public func setWeights(_ w: DrafterWeights) throws(DraftTrainingError) {
+        guard w.configuration == configuration else { throw .input(name: "weights", message: "made for another drafter configuration") }
+        parameters.copy(from: w.values)
+    }
+
+    /// The accumulated gradients, in `ParameterLayout` order (a copy).
+    public var gradientValues: [Float] { gradients.array }
+
+    public func zeroGradients() { gradients.zero() }
+
+    /// Forward and backward of one sequence; gradients of `gradScale · Σ_k w^k loss_k` are added to the arena.
+    @discardableResult
+    public func forwardBackward(_ sample: TrainingSample, index: Int = 0, gradScale: Float = 1) throws(DraftTrainingError) -> SampleMetrics {
+        try run(sample, index: index, gradScale: gradScale)
+    }
+
+    /// Forward only: losses and accuracies, no gradient work.
+    public func evaluate(_ sample: TrainingSample, index: Int = 0) throws(DraftTrainingError) -> SampleMetrics {
+        try run(sample, index: index, gradScale: nil)
+    }
+
+    // MARK: - The pass
+
+    private func p(_ t: DrafterTensor) -> UnsafeMutablePointer<Float> { parameters.base + layout.offset(t) }
+    private func g(_ t: DrafterTensor) -> UnsafeMutablePointer<Float> { gradients.base + layout.offset(t) }
+
+    private func run(_ sample: TrainingSample, index: Int, gradScale: Float?) throws(DraftTrainingError) -> SampleMetrics {
+        let c = configuration
+        try sample.validate(index: index, configuration: c)
+        let N = sample.length, H = c.hiddenSize, S = tttOptions.steps
+        let nh = c.headCount, nkv = c.kvHeadCount, hd = c.headDim, Dq = c.qDim, Dkv = c.kvDim, I = c.intermediateSize
+        let qkvWidth = Dq + 2 * Dkv
+        var mask = sample.lossMask.map { Float($0) }
+        if tttOptions.zeroLastPosition { mask[N - 1] = 0 }
+        try target.prepare(sample: sample, index: index, mask: mask, inputs: inputs, configuration: c, threads: threads)
+        rope.ensure(positions: N + tttOptions.positionOffset(step: S - 1))
+        acts.reserve(rows: N, training: gradScale != nil)
+        let a = acts
+        var metrics = SampleMetrics(steps: S, tokens: N)
+
+        sample.auxHidden.withUnsafeBufferPointer { a.aux.update(from: $0.baseAddress!, count: N * c.auxWidth) }
+        Linear.forward(out: a.h0, inp: a.aux, weight: p(.fc), rows: N, inFeatures: c.auxWidth, outFeatures: H)
+
+        for k in 0..<S {
+            let st = a.step[k]
+            let hk: UnsafeMutablePointer<Float> = k == 0 ? a.h0 : a.step[k - 1].out
+            // Input token x[t+1+k] (id 0 past the end), its frozen embedding, and u = [norm_in(e) ; norm_hidden(h)].
+            inputs.embedding.withUnsafeBufferPointer { e in
+                for t in 0..<N {
+                    let id = t + 1 + k < N ? Int(sample.ids[t + 1 + k]) : 0
+                    (st.emb + t * H).update(from: e.baseAddress! + id * H, count: H)
+                }
+            }
+            RMSNorm.forward(out: st.u, outStride: 2 * H, rstd: st.rstdIn, inp: st.emb, weight: p(.inputNorm), rows: N, columns: H,
+                            eps: c.rmsNormEps, threads: threads)
+            RMSNorm.forward(out: st.u + H, outStride: 2 * H, rstd: st.rstdHidden, inp: hk, weight: p(.hiddenNorm), rows: N,
+                            columns: H, eps: c.rmsNormEps, threads: threads)
+            // q | k | v in one matmul (the three weights are adjacent in the arena), RoPE at positions t + k.
+            Linear.forward(out: a.qkv, inp: st.u, weight: p(.qProj), rows: N, inFeatures: 2 * H, outFeatures: qkvWidth)
+            let offset = tttOptions.positionOffset(step: k)
+            RoPE.forward(out: st.q, inp: a.qkv, stride: qkvWidth, column: 0, heads: nh, rows: N, headDim: hd,
+                         positionOffset: offset, table: rope, threads: threads)
+            RoPE.forward(out: st.k, inp: a.qkv, stride: qkvWidth, column: Dq, heads: nkv, rows: N, headDim: hd,
+                         positionOffset: offset, table: rope, threads: threads)
+            HeadLayout.split(out: st.v, inp: a.qkv, stride: qkvWidth, column: Dq + Dkv, heads: nkv, rows: N, headDim: hd,
+                             threads: threads)
+            TTTAttention.forward(out: st.o, q: st.q, keys: (0...k).map { UnsafePointer(a.step[$0].k) },
+                                 values: (0...k).map { UnsafePointer(a.step[$0].v) }, rowMax: st.rowMax, rowSum: st.rowSum,
+                                 rows: N, heads: nh, groupSize: c.groupSize, headDim: hd,
+                                 causalShift: tttOptions.causalShift(step: k), threads: threads)
+            // h1 = h + o · W_oᵀ (the residual is the raw hidden input).
+            Linear.forward(out: st.h1, inp: st.o, weight: p(.oProj), rows: N, inFeatures: Dq, outFeatures: H)
+            Elementwise.add(hk, into: st.h1, count: N * H, threads: threads)
+            // out = h1 + W_down(silu(W_gate y) ⊙ W_up y), y = norm_post(h1).
+            RMSNorm.forward(out: st.y, outStride: H, rstd: st.rstdPost, inp: st.h1, weight: p(.postAttentionNorm), rows: N,
+                            columns: H, eps: c.rmsNormEps, threads: threads)
+            Linear.forward(out: st.gu, inp: st.y, weight: p(.gateProj), rows: N, inFeatures: H, outFeatures: 2 * I)
+            SwiGLU.forward(out: a.act, gu: st.gu, rows: N, width: I, threads: threads)
+            Linear.forward(out: st.out, inp: a.act, weight: p(.downProj), rows: N, inFeatures: I, outFeatures: H)
+            Elementwise.add(st.h1, into: st.out, count: N * H, threads: threads)
+            // Draft head and loss on norm(out), fused with its backward (dn_k); logits are not kept.
+            RMSNorm.forward(out: a.normed, outStride: H, rstd: st.rstdFinal, inp: st.out, weight: p(.norm), rows: N, columns: H,
+                            eps: c.rmsNormEps, threads: threads)
+            var active: [ActivePosition] = []
+            var maskCount = 0.0
+            for t in 0..<N where t + k < N {
+                maskCount += Double(mask[t + k])
+                let u = t + 1 + k  // ≤ N: row N is the zero row
+                let m = mask[t + k] * (target.inVocab[u] ? 1 : 0)
+                if m != 0 { active.append(ActivePosition(position: Int32(t), targetRow: Int32(u), weight: m)) }
+            }
+            let scale = gradScale.map { $0 * Float(pow(tttOptions.stepWeight, Double(k))) / Float(N) }
+            if gradScale != nil { st.dn.update(repeating: 0, count: N * H) }
+            let result = DraftHeadLoss.run(
+                active: active, x: a.normed, weight: p(.lmHead), probs: target.probs, probSums: target.sums,
+                probArgmax: target.argmax, hiddenSize: H, draftVocabSize: c.draftVocabSize, gradScale: scale,
+                dx: gradScale == nil ? nil : st.dn, dweight: gradScale == nil ? nil : g(.lmHead),
+                gathered: a.headIn, logits: a.logits, dgathered: a.headDIn, rowLosses: a.rowLosses, rowHits: a.rowHits,
+                threads: threads)
+            metrics.losses[k] = result.loss / Double(N)
+            metrics.hits[k] = result.hits
+            metrics.maskCounts[k] = maskCount
+            metrics.activePositions[k] = active.count
+        }
+        if gradScale != nil { backward(sample: sample, rows: N) }
+        return metrics
+    }
+
+    /// Backward through the TTT steps in exact reverse order, then `fc`. `dOut` carries ∂loss/∂out_k (the next
+    /// step's hidden input) from step k+1 down to k; ∂K_j, ∂V_j accumulate over every step k ≥ j and are complete
+    /// when step j's attention backward has run.
+    private func backward(sample: TrainingSample, rows N: Int) {
+        let c = configuration, a = acts, S = tttOptions.steps
+        let H = c.hiddenSize, nh = c.headCount, nkv = c.kvHeadCount, hd = c.headDim, Dq = c.qDim, Dkv = c.kvDim
+        let I = c.intermediateSize, qkvWidth = Dq + 2 * Dkv
+        for j in 0..<S {
+            a.dKeys[j].update(repeating: 0, count: nh * N * hd)
+            a.dValues[j].update(repeating: 0, count: nh * N * hd)
+        }
+        a.dOut.update(repeating: 0, count: N * H)
+        for k in stride(from: S - 1, through: 0, by: -1) {
+            let st = a.step[k]
+            let hk: UnsafeMutablePointer<Float> = k == 0 ? a.h0 : a.step[k - 1].out
+            // normed = norm(out_k)
+            RMSNorm.backward(dinp: a.dOut, dweight: g(.norm), dout: st.dn, doutStride: H, inp: st.out, weight: p(.norm),
+                             rstd: st.rstdFinal, rows: N, columns: H, threads: threads, scratch: normScratch)
+            // out = h1 + act · W_downᵀ,  act = SwiGLU(gu)  (act recomputed)
+            SwiGLU.forward(out: a.act, gu: st.gu, rows: N, width: I, threads: threads)
+            Linear.backward(dinp: a.dAct, accumulate: false, dweight: g(.downProj), dout: a.dOut, inp: a.act,
+                            weight: p(.downProj), rows: N, inFeatures: I, outFeatures: H)
+            SwiGLU.backward(dgu: a.dGU, dout: a.dAct, gu: st.gu, rows: N, width: I, threads: threads)
+            // gu = y · [W_gate; W_up]ᵀ
+            Linear.backward(dinp: a.dY, accumulate: false, dweight: g(.gateProj), dout: a.dGU, inp: st.y, weight: p(.gateProj),
+                            rows: N, inFeatures: H, outFeatures: 2 * I)
+            // y = norm_post(h1);  out = h1 + …
+            a.dH1.update(from: a.dOut, count: N * H)
+            RMSNorm.backward(dinp: a.dH1, dweight: g(.postAttentionNorm), dout: a.dY, doutStride: H, inp: st.h1,
+                             weight: p(.postAttentionNorm), rstd: st.rstdPost, rows: N, columns: H, threads: threads, scratch: normScratch)
+            // h1 = h + o · W_oᵀ
+            Linear.backward(dinp: a.dO, accumulate: false, dweight: g(.oProj), dout: a.dH1, inp: st.o, weight: p(.oProj),
+                            rows: N, inFeatures: Dq, outFeatures: H)
+            a.dH.update(from: a.dH1, count: N * H)
+            // o = TTTAttention(q_k; K_0…K_k, V_0…V_k)
+            TTTAttention.backward(dq: a.dQ, dKeys: Array(a.dKeys[0...k]), dValues: Array(a.dValues[0...k]), dout: a.dO,
+                                  out: st.o, q: st.q, keys: (0...k).map { UnsafePointer(a.step[$0].k) },
+                                  values: (0...k).map { UnsafePointer(a.step[$0].v) }, rowMax: st.rowMax, rowSum: st.rowSum,
+                                  rows: N, heads: nh, groupSize: c.groupSize, headDim: hd,
+                                  causalShift: tttOptions.causalShift(step: k), threads: threads)
+            // K_k, V_k are complete: reduce onto KV heads, undo RoPE, assemble ∂[q | k | v].
+            let offset = tttOptions.positionOffset(step: k)
+            HeadLayout.mergeGroups(out: a.dKV, headStride: N * hd, rowStride: hd, inp: a.dKeys[k], heads: nh,
+                                   groupSize: c.groupSize, rows: N, headDim: hd, threads: threads)
+            RoPE.backward(dinp: a.dQKV, stride: qkvWidth, column: Dq, dout: a.dKV, heads: nkv, rows: N, headDim: hd,
+                          positionOffset: offset, table: rope, threads: threads)
+            HeadLayout.mergeGroups(out: a.dQKV + Dq + Dkv, headStride: hd, rowStride: qkvWidth, inp: a.dValues[k], heads: nh,
+                                   groupSize: c.groupSize, rows: N, headDim: hd, threads: threads)
+            RoPE.backward(dinp: a.dQKV, stride: qkvWidth, column: 0, dout: a.dQ, heads: nh, rows: N, headDim: hd,
+                          positionOffset: offset, table: rope, threads: threads)
+            // qkv = u · [W_q; W_k; W_v]ᵀ
+            Linear.backward(dinp: a.dU, accumulate: false, dweight: g(.qProj), dout: a.dQKV, inp: st.u, weight: p(.qProj),
+                            rows: N, inFeatures: 2 * H, outFeatures: qkvWidth)
+            // u = [norm_in(e) ; norm_hidden(h)]: the embedding is frozen, h gets the second half.
+            RMSNorm.backward(dinp: nil, dweight: g(.inputNorm), dout: a.dU, doutStride: 2 * H, inp: st.emb, weight: p(.inputNorm),
+                             rstd: st.rstdIn, rows: N, columns: H, threads: threads, scratch: normScratch)
+            RMSNorm.backward(dinp: a.dH, dweight: g(.hiddenNorm), dout: a.dU + H, doutStride: 2 * H, inp: hk,
+                             weight: p(.hiddenNorm), rstd: st.rstdHidden, rows: N, columns: H, threads: threads, scratch: normScratch)
+            a.dOut.update(from: a.dH, count: N * H)
+        }
+        // h_0 = aux · W_fcᵀ (aux is a constant).
+        Linear.backward(dinp: nil, accumulate: false, dweight: g(.fc), dout: a.dOut, inp: a.aux, weight: p(.fc), rows: N,
+                        inFeatures: c.auxWidth, outFeatures: H)
+    }
+}
+
+/// Elementwise helpers over whole arrays.
+enum Elementwise {
+    /// dst[i] += src[i] for i < count, split across threads.
+    static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
+        parallelRanges(count: count, threads: threads) { _, r in
+            SIMDMath.add(src + r.lowerBound, into: dst + r.lowerBound, count: r.count)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import LinearAlgebra
+
+/// 8-lane fp32 helpers shared by the kernels.
+enum SIMDMath {
+    typealias V8 = SIMD8<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+    @inline(__always)
+    static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
+
+    /// exp on 8 lanes: Cephes `expf` (x = n·ln2 + r, ln 2 split in two constants, degree-6 polynomial in r, 2ⁿ
+    /// through the exponent bits), within 2 ulp on [−87.3, 88.7]; inputs are clamped to that range (exp(−87.3) ≈
+    /// 1.2e−38: masked or far-below-max terms contribute nothing measurable).
+    @inline(__always)
+    static func exp(_ v: V8) -> V8 {
+        let magic = V8(repeating: 12582912)  // 1.5 · 2²³: round to integer by addition
+        var x = v.replacing(with: 88.7, where: v .> 88.7)
+        x.replace(with: -87.3, where: x .< -87.3)
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693359375 + n * 2.12194440e-4
+        let z = r * r
+        var y = V8(repeating: 1.9875691500e-4)
+        y = y * r + 1.3981999507e-3
+        y = y * r + 8.3334519073e-3
+        y = y * r + 4.1665795894e-2
+        y = y * r + 1.6666665459e-1
+        y = y * r + 5.0000001201e-1
+        y = y * z + r + 1
+        let bits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        return y * unsafeBitCast((bits &+ 127) &<< 23, to: V8.self)
+    }
+
+    /// Scalar `exp` with the same formula (loop tails give the same values as full lanes).
+    @inline(__always)
+    static func exp1(_ x: Float) -> Float { exp(V8(repeating: x))[0] }
+
+    /// Σ a[i]·b[i], 8 lanes then the tail.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        var acc = V8()
+        var j = 0
+        while j + 8 <= n { acc += load(a + j) * load(b + j); j += 8 }
+        var s = acc.sum()
+        while j < n { s += a[j] * b[j]; j += 1 }
+        return s
+    }
+
+    /// y[i] += a·x[i].
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        let av = V8(repeating: a)
+        var j = 0
+        while j + 8 <= n { store(load(y + j) + av * load(x + j), y + j); j += 8 }
+        while j < n { y[j] += a * x[j]; j += 1 }
+    }
+
+    /// x[j] = exp(x[j] − m) for j < n; returns Σ x[j] (8 lanes, then the tail with the same formula).
+    @inline(__always)
+    static func expShifted(_ x: UnsafeMutablePointer<Float>, count n: Int, by m: Float) -> Float {
+        let mv = SIMDMath.V8(repeating: m)
+        var acc = SIMDMath.V8()
+        var j = 0
+        while j + 8 <= n {
+            let e = SIMDMath.exp(SIMDMath.load(x + j) - mv)
+            SIMDMath.store(e, x + j)
+            acc += e
+            j += 8
+        }
+        var s = acc.sum()
+        while j < n { x[j] = SIMDMath.exp1(x[j] - m); s += x[j]; j += 1 }
+        return s
+    }
+
+    /// Σ exp(x[j] − m) for j < n without writing x.
+    @inline(__always)
+    static func expShiftedSum(_ x: UnsafePointer<Float>, count n: Int, by m: Float) -> Float {
+        let mv = SIMDMath.V8(repeating: m)
+        var acc = SIMDMath.V8()
+        var j = 0
+        while j + 8 <= n { acc += SIMDMath.exp(SIMDMath.load(x + j) - mv); j += 8 }
+        var s = acc.sum()
+        while j < n { s += SIMDMath.exp1(x[j] - m); j += 1 }
+        return s
+    }
+
+    /// dst[i] += src[i].
+    @inline(__always)
+    static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        var j = 0
+        while j + 8 <= n { store(load(dst + j) + load(src + j), dst + j); j += 8 }
+        while j < n { dst[j] += src[j]; j += 1 }
+    }
+}
+
+/// Row-major `C[M,N] = alpha · op(A) · op(B) + beta · C` on OpenBLAS through `LinearAlgebra.BLAS`, on raw pointers.
+/// The kernels compute every size themselves, so a size mismatch is a programmer error (precondition).
+@inline(__always)
+func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool = false, b: UnsafePointer<Float>, transB: Bool = false,
+          c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 { for i in 0..<(m * n) { c[i] *= beta } }
+        return
+    }
+    do {
+        try BLAS.sgemm(m: m, n: n, k: k, a: UnsafeBufferPointer(start: a, count: m * k), transA: transA,
+                       b: UnsafeBufferPointer(start: b, count: k * n), transB: transB,
+                       c: UnsafeMutableBufferPointer(start: c, count: m * n), alpha: alpha, beta: beta)
+    } catch {
+        preconditionFailure("gemm: \(error)")
+    }
+}
