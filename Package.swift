@@ -49,6 +49,8 @@ let package = Package(
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
         .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "TestSupport"]),
+        .testTarget(name: "TargetDumpTests", dependencies: ["TargetDump", "TargetModel", "TrainingData", "TokenShards", "Shards",
+                                                            "Conversations", "DraftVocabulary", "EagleCore", "TestSupport"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "TestSupport", "Tokenization", "ChatTemplates", "ZstdCompression"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
