@@ -12,6 +12,7 @@ public enum EagleprepMain {
         VocabCommand.self,
         DumpCommand.self,
         InspectCommand.self,
+        VerifyCommand.self,
         EncodeCommand.self,
         DecodeCommand.self,
         BenchCommand.self,

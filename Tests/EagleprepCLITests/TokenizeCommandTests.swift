@@ -81,3 +81,29 @@ final class TokenizeCommandTests: CLITestCase {
         XCTAssertEqual(exports[0], exports[1])
     }
 }
+
+final class VerifyCommandTests: CLITestCase {
+    func testVerifyPassesAGoodDirectoryAndNamesEachFault() throws {
+        let data = try TestSupport.sharedData()
+        let out = tempDir + "/tok"
+        let r = try run(["tokenize", "--model", data + "/models/smollm2-135m-instruct", "--input",
+                         data + "/conversations/mt_bench_llama2chat70b.messages.jsonl", "--out", out, "--date", "2026-11-29",
+                         "--shard-size", "30", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let ok = try run(["verify", out])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertEqual(ok.stdout, "verify: \(out): ok\n")
+        // Flip one byte inside the first record of the second shard: its checksum fails, and only that.
+        let shard = out + "/tokens-00001.eptok"
+        var bytes = try FileIO.readAll(path: shard)
+        bytes[20] ^= 0xFF
+        try FileIO.writeAtomically(path: shard, bytes: bytes)
+        let bad = try run(["verify", out])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("tokens-00001.eptok: record[0] at byte 16: checksum mismatch"), bad.stderr)
+        XCTAssertTrue(bad.stdout.contains("1 fault(s)"), bad.stdout)
+        try FileManager.default.removeItem(atPath: out + "/tokens-00002.eptok")
+        let missing = try run(["verify", out])
+        XCTAssertTrue(missing.stderr.contains("tokens-00002.eptok: open failed"), missing.stderr)
+    }
+}
