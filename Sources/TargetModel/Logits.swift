@@ -1,5 +1,3 @@
-import LinearAlgebra
-
 /// One chunk of LM-head output: `rows` of the final hidden states it was computed from, the requested columns
 /// (`[rows.count, columnCount]`, valid only during the callback) and each row's full-vocabulary argmax.
 public struct LogitsChunk {
@@ -28,8 +26,8 @@ extension TargetModel {
         var start = 0
         while start < r {
             let n = min(chunk, r - start)
-            try BLAS.sgemm(m: n, n: v, k: h, a: UnsafeBufferPointer(start: final.pointer + start * h, count: n * h),
-                           b: weights.lmHead.buffer, transB: true, c: UnsafeMutableBufferPointer(start: full.pointer, count: n * v))
+            try Linear.apply(m: n, n: v, k: h, x: final.pointer + start * h, weight: weights.lmHead.pointer, out: full.pointer,
+                             accumulate: false, threads: threads)
             var argmax = [Int32](repeating: 0, count: n)
             argmax.withUnsafeMutableBufferPointer { am in
                 let out = am.baseAddress!

@@ -1,5 +1,4 @@
 import Foundation
-import LinearAlgebra
 
 /// A Llama-family decoder in fp32 on the CPU: configuration plus weights, immutable and shareable.
 ///
@@ -146,7 +145,7 @@ extension TargetModel {
             let name = "layers.\(l)."
             rows { Kernels.rmsNorm(x.pointer, w.attentionNorm.pointer, normed.pointer, columns: h, rows: $0, epsilon: c.rmsNormEpsilon) }
             emit(name + "attention_norm", normed, h)
-            try BLAS.sgemm(m: t, n: qkvWidth, k: h, a: normed.buffer, b: w.qkv.buffer, transB: true, c: qkv.mutableBuffer)
+            try Linear.apply(m: t, n: qkvWidth, k: h, x: normed.pointer, weight: w.qkv.pointer, out: qkv.pointer, accumulate: false, threads: threads)
             if let bias = w.qkvBias {
                 rows { range in for r in range { Kernels.add(bias.pointer, into: qkv.pointer + r * qkvWidth, count: qkvWidth) } }
             }
@@ -177,15 +176,16 @@ extension TargetModel {
             try Attention.run(segments: segments, q: qHeads.pointer, qOffsets: qOffsets, cache: cache, layer: l,
                               configuration: c, out: attention.pointer, threads: threads)
             emit(name + "attention", attention, c.qDim)
-            try BLAS.sgemm(m: t, n: h, k: c.qDim, a: attention.buffer, b: w.attentionOutput.buffer, transB: true,
-                           c: x.mutableBuffer, beta: 1)
+            try Linear.apply(m: t, n: h, k: c.qDim, x: attention.pointer, weight: w.attentionOutput.pointer, out: x.pointer,
+                             accumulate: true, threads: threads)
             emit(name + "attention_residual", x, h)
             rows { Kernels.rmsNorm(x.pointer, w.mlpNorm.pointer, normed.pointer, columns: h, rows: $0, epsilon: c.rmsNormEpsilon) }
             emit(name + "mlp_norm", normed, h)
-            try BLAS.sgemm(m: t, n: 2 * inter, k: h, a: normed.buffer, b: w.gateUp.buffer, transB: true, c: gateUp.mutableBuffer)
+            try Linear.apply(m: t, n: 2 * inter, k: h, x: normed.pointer, weight: w.gateUp.pointer, out: gateUp.pointer,
+                             accumulate: false, threads: threads)
             rows { Kernels.swiGLU(gateUp.pointer, activation.pointer, width: inter, rows: $0) }
             emit(name + "mlp_activation", activation, inter)
-            try BLAS.sgemm(m: t, n: h, k: inter, a: activation.buffer, b: w.down.buffer, transB: true, c: x.mutableBuffer, beta: 1)
+            try Linear.apply(m: t, n: h, k: inter, x: activation.pointer, weight: w.down.pointer, out: x.pointer, accumulate: true, threads: threads)
             emit(name + "output", x, h)
         }
         for seg in segments { cache.lengths[seg.slot] = seg.startPosition + seg.count }
