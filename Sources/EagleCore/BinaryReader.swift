@@ -85,6 +85,18 @@ public struct BinaryReader {
         return UnsafeRawBufferPointer(rebasing: bytes[at..<(at + n)])
     }
 
+    /// `count` little-endian Int32 values, bounds-checked once for the whole run.
+    public mutating func i32Array(_ count: Int, _ field: String) throws(BinaryFormatError) -> [Int32] {
+        guard count >= 0, count <= remaining / 4 else {
+            throw error(field, "needs \(count) × 4 bytes but only \(remaining) remain (file truncated?)")
+        }
+        let raw = try slice(count * 4, field)
+        return [Int32](unsafeUninitializedCapacity: count) { out, n in
+            for i in 0..<count { out[i] = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
+            n = count
+        }
+    }
+
     /// `n` bytes that must be valid UTF-8.
     public mutating func utf8String(_ n: Int, _ field: String) throws(BinaryFormatError) -> String {
         let at = offset

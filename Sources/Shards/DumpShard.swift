@@ -132,8 +132,7 @@ public struct DumpShardReader: Sendable {
             let file = try r.u32("source_file")
             let line = try r.u64("source_line")
             let rows = Int(try r.u32("logit_rows"))
-            var ids = [Int32](repeating: 0, count: L)
-            for i in 0..<L { ids[i] = try r.i32("ids[\(i)]") }
+            let ids = try r.i32Array(L, "ids")
             let mask = Array(try r.slice(L, "loss_mask"))
             if let bad = mask.firstIndex(where: { $0 > 1 }) { throw r.error("loss_mask[\(bad)]", "is \(mask[bad]), expected 0 or 1") }
             guard let expected = DumpShardFormat.rawSize(length: L, rows: rows, layout: layout), expected == b.count else {
@@ -149,8 +148,7 @@ public struct DumpShardReader: Sendable {
                 let stored = try Self.unshuffle(&r, count: rows * vd, dtype: .f32, field: "draft_logits")
                 var draft = [Float](repeating: 0, count: L * vd)
                 for (j, u) in used.enumerated() { draft.replaceSubrange((u * vd)..<((u + 1) * vd), with: stored[(j * vd)..<((j + 1) * vd)]) }
-                var argmax = [Int32](repeating: 0, count: L)
-                for i in 0..<L { argmax[i] = try r.i32("target_argmax[\(i)]") }
+                let argmax = try r.i32Array(L, "target_argmax")
                 signal = .logits(draft: draft, argmax: argmax)
             case .hidden:
                 signal = .hidden(try Self.unshuffle(&r, count: L * layout.hiddenSize, dtype: layout.hiddenDType, field: "final_hidden"))

@@ -32,8 +32,7 @@ public struct TokenShardReader: Sendable {
             let file = try r.u32("source_file")
             let line = try r.u64("source_line")
             let record = try r.u64("record_index")
-            var ids = [Int32](repeating: 0, count: n)
-            for i in 0..<n { ids[i] = try r.i32("ids[\(i)]") }
+            let ids = try r.i32Array(n, "ids")
             let mask = Array(try r.slice(n, "loss_mask"))
             if let bad = mask.firstIndex(where: { $0 > 1 }) { throw r.error("loss_mask[\(bad)]", "is \(mask[bad]), expected 0 or 1") }
             return TokenSample(ids: ids, lossMask: mask, sourceFile: file, sourceLine: line, recordIndex: record)

@@ -1,4 +1,27 @@
 import CZstd
+import Synchronization
+
+/// Decompression contexts kept for reuse: creating one per frame costs more than decompressing a small frame.
+private final class ContextPool: Sendable {
+    // The pool holds context addresses; a context is used by one thread at a time (taken out, then put back).
+    private let free = Mutex<[UInt]>([])
+
+    func take() -> OpaquePointer? {
+        if let p = free.withLock({ $0.popLast() }) { return OpaquePointer(bitPattern: p) }
+        return ZSTD_createDCtx()
+    }
+
+    func give(_ ctx: OpaquePointer) {
+        let kept = free.withLock { list -> Bool in
+            guard list.count < 64 else { return false }
+            list.append(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(ctx))))
+            return true
+        }
+        if !kept { ZSTD_freeDCtx(ctx) }
+    }
+}
+
+private let contexts = ContextPool()
 
 /// A libzstd failure: the operation, libzstd's error code and its name (`ZSTD_getErrorName`).
 public struct ZstdError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,8 +59,9 @@ public enum Zstd {
     /// Decompresses a buffer of one or more frames. The output may not exceed `maxSize` bytes: a frame that
     /// declares more, or streams more, is an error (no unbounded allocation from hostile input).
     public static func decompress(_ input: UnsafeRawBufferPointer, maxSize: Int) throws(ZstdError) -> [UInt8] {
-        guard let dctx = ZSTD_createDCtx() else { throw ZstdError(operation: "createDCtx", code: -1, name: "out of memory") }
-        defer { ZSTD_freeDCtx(dctx) }
+        guard let dctx = contexts.take() else { throw ZstdError(operation: "createDCtx", code: -1, name: "out of memory") }
+        defer { contexts.give(dctx) }
+        ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only)
         let declared = ZSTD_getFrameContentSize(input.baseAddress, input.count)
         if declared == ZSTD_CONTENTSIZE_ERROR {
             throw ZstdError(operation: "decompress", code: -1, name: "input is not a zstd frame")
