@@ -131,3 +131,16 @@ public struct ModelConfigurationError: Error, Sendable, Equatable, CustomStringC
     }
     public var description: String { "\(source): \(key): \(message)" }
 }
+
+extension ModelConfiguration {
+    /// EAGLE-3's auxiliary hidden states (SPEC §5): the inputs of decoder layers 2, ⌊N/2⌋ and N − 3, which are
+    /// `hidden_states` indices 2, N/2 and N − 3 in Hugging Face numbering (convention: "input of layer i"). The
+    /// three must be distinct, so N ≥ 7 is required (the reference silently captures fewer for N ≤ 6).
+    public func eagle3AuxiliaryLayers() throws(ModelConfigurationError) -> [Int] {
+        guard layerCount >= 7 else {
+            throw ModelConfigurationError(source: architecture.name, key: "num_hidden_layers",
+                                          message: "\(layerCount) layers; EAGLE-3's aux layers {2, N/2, N-3} need N >= 7")
+        }
+        return [2, layerCount / 2, layerCount - 3]
+    }
+}

@@ -136,3 +136,16 @@ final class LoadingTests: XCTestCase {
         XCTAssertTrue(m.weights.lmHead === m.weights.embedding)
     }
 }
+
+final class AuxiliaryLayerTests: XCTestCase {
+    func testEagle3AuxiliaryLayers() throws {
+        var c = try Fixtures.model("tiny-llama").configuration
+        XCTAssertEqual(try c.eagle3AuxiliaryLayers(), [2, 4, 5])
+        c.layerCount = 30
+        XCTAssertEqual(try c.eagle3AuxiliaryLayers(), [2, 15, 27], "SmolLM2 (SPEC §5)")
+        c.layerCount = 32
+        XCTAssertEqual(try c.eagle3AuxiliaryLayers(), [2, 16, 29], "Llama-3.1-8B")
+        c.layerCount = 6
+        XCTAssertThrowsError(try c.eagle3AuxiliaryLayers())
+    }
+}
