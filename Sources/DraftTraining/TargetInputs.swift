@@ -48,6 +48,20 @@ public struct TargetInputs: Sendable, Equatable {
         guard embedding.count == V * H else {
             throw .input(name: "embed_tokens.weight", message: "\(embedding.count) values, expected V × H = \(V) × \(H)")
         }
+        try validateMaps(c)
+        if let head {
+            guard head.weight.count == V * H else {
+                throw .input(name: "target lm_head.weight", message: "\(head.weight.count) values, expected V × H = \(V) × \(H)")
+            }
+            if let n = head.normWeight, n.count != H {
+                throw .input(name: "target norm.weight", message: "\(n.count) values, expected H = \(H)")
+            }
+        }
+    }
+
+    /// d2t has Vd non-decreasing offsets to ids below V; t2d (length V) is true exactly at those ids.
+    func validateMaps(_ c: DrafterConfiguration) throws(DraftTrainingError) {
+        let V = c.targetVocabSize
         guard d2t.count == c.draftVocabSize else {
             throw .input(name: "d2t", message: "\(d2t.count) entries, draft_vocab_size is \(c.draftVocabSize)")
         }
@@ -63,14 +77,6 @@ public struct TargetInputs: Sendable, Equatable {
             previous = offset
         }
         guard marked == t2d else { throw .input(name: "t2d", message: "does not mark exactly the \(d2t.count) ids of d2t") }
-        if let head {
-            guard head.weight.count == V * H else {
-                throw .input(name: "target lm_head.weight", message: "\(head.weight.count) values, expected V × H = \(V) × \(H)")
-            }
-            if let n = head.normWeight, n.count != H {
-                throw .input(name: "target norm.weight", message: "\(n.count) values, expected H = \(H)")
-            }
-        }
     }
 
     /// Reads `[V, H]` from a safetensors file: the first of `names` present (any float dtype, converted to fp32).

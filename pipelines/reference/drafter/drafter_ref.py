@@ -177,7 +177,7 @@ def warmup_decay_lr(n, peak=5e-5, warmup=12000, total=800000):
     if s < 0:
         return 0.0
     if s < warmup:
-        return peak * (math.log(s + 1) / math.log(warmup))
+        return peak * ((1.0 / math.log(warmup)) * math.log(s + 1))  # DeepSpeed WarmupDecayLR operation order
     return peak * max(0.0, (total - s) / (total - warmup))
 
 
