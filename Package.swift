@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
         .target(name: "DraftTraining", dependencies: ["EagleCore", "LinearAlgebra", "SafeTensors", "DraftVocabulary"], swiftSettings: release),
         .target(name: "EagleprepCLI", dependencies: [
-            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards",
+            "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards", "DraftTraining",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 

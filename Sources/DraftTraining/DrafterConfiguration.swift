@@ -81,7 +81,7 @@ public struct DrafterConfiguration: Sendable, Equatable {
         o["num_attention_heads"] = .int(headCount)
         o["num_key_value_heads"] = .int(kvHeadCount)
         o["num_hidden_layers"] = .int(1)
-        o["rms_norm_eps"] = .double(Double(rmsNormEps))
+        o["rms_norm_eps"] = .double(Double(rmsNormEps.description) ?? Double(rmsNormEps))  // 1e-05, not 9.99999974e-06
         o["max_position_embeddings"] = .int(maxPositionEmbeddings)
         o["vocab_size"] = .int(targetVocabSize)
         o["draft_vocab_size"] = .int(draftVocabSize)

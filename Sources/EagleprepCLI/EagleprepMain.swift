@@ -19,6 +19,8 @@ public enum EagleprepMain {
         GGUFInfoCommand.self,
         ForwardCommand.self,
         GenerateCommand.self,
+        TrainCommand.self,
+        ExportCommand.self,
     ]
 
     public static var overview: String {

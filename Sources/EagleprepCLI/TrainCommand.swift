@@ -1,0 +1,266 @@
+import DraftTraining
+import DraftVocabulary
+import EagleCore
+import Foundation
+import LinearAlgebra
+import SafeTensors
+
+/// `eagleprep train`: the EAGLE-3 drafter trainer (SPEC §7–§11).
+struct TrainCommand: Subcommand {
+    static let name = "train"
+    static let summary = "Train an EAGLE-3 drafter on dumped target features (fp32, reference-exact by default); export it."
+    static let usage = "--out DIR (--samples FILE | --synthetic SPEC) --embedding FILE --vocab PATH [options]"
+    static let options: [OptionSpec] = [
+        .value("out", "DIR", "Output: metrics.jsonl, checkpoint.safetensors, loss.svg, accuracy.svg, model.safetensors + config.json."),
+        .value("samples", "FILE", "Training samples in one safetensors file (seq.<i>.ids/loss_mask/aux + draft_logits/target_argmax, logits or final_hidden)."),
+        .value("validation-samples", "FILE", "Validation samples in the same layout (instead of --validation-fraction)."),
+        .value("synthetic", "SPEC", "Random data instead of files, e.g. samples=8,length=1024,hidden=576,intermediate=1536,heads=9,kv-heads=3,vocab=49152,draft-vocab=8192,mask=0.6,seed=1 (benchmarks)."),
+        .value("embedding", "FILE", "The target's embedding: safetensors with embed_tokens.weight or model.embed_tokens.weight [V, H]."),
+        .value("target-head", "FILE", "For final-hidden samples: safetensors with lm_head.weight [V, H] (and norm.weight if the states are pre-norm)."),
+        .value("vocab", "PATH", "Draft vocabulary: a `eagleprep vocab` directory or a safetensors file with d2t and t2d."),
+        .value("config", "FILE", "Drafter config.json (hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, …)."),
+        .value("intermediate-size", "N", "MLP width I (without --config)."),
+        .value("heads", "N", "Attention heads (without --config)."),
+        .value("kv-heads", "N", "Key/value heads (without --config; default = heads)."),
+        .value("init", "FILE", "Initial weights in the export layout (default: PyTorch-style random init, --seed)."),
+        .flag("resume", "Continue from OUT/checkpoint.safetensors (same options and data; refused with the differences otherwise)."),
+        .value("epochs", "N", "Epochs (default 40, as the reference)."),
+        .value("max-steps", "N", "Stop after N optimizer steps."),
+        .value("batch-sequences", "N", "Sequences per optimizer step (default 2: the reference's gradient accumulation 2 × micro-batch 1)."),
+        .value("batch-tokens", "N", "Instead: consecutive sequences up to N tokens per optimizer step."),
+        .value("schedule", "NAME", "reference (default: warmup-log / linear decay, SPEC §10), cosine, or constant."),
+        .value("lr", "X", "Peak learning rate (default 5e-5)."),
+        .value("warmup", "N", "Warmup steps (default 12000 for reference; 2% of the run for cosine)."),
+        .value("total-steps", "N", "Schedule length (default 800000 for reference; the run's steps for cosine)."),
+        .value("min-lr", "X", "Cosine floor (default 0)."),
+        .value("clip", "X", "Global gradient-norm clip (default 0.5; 0 = off)."),
+        .value("seed", "N", "Shuffling and init seed (default 42)."),
+        .flag("no-shuffle", "Keep the sample order in every epoch."),
+        .value("validation-fraction", "F", "Hold out this fraction of the samples for validation (seeded)."),
+        .value("validate-every", "N", "Validate every N steps (default: each epoch end, and at the end)."),
+        .value("checkpoint-every", "N", "Checkpoint every N steps (default: each epoch end, and at the end)."),
+        .value("ttt-steps", "N", "Training-time-test steps (default 7)."),
+        .value("attention", "VARIANT", "main (default), first-upload or position-shift (SPEC §8 mask history)."),
+        .flag("zero-last-position", "Set loss_mask[L−1] = 0 (the #317 fix, PR #341); default off = reference."),
+        .value("export-dtype", "T", "f16 (default) or bf16 for OUT/model.safetensors."),
+        .value("bos-token-id", "N", "The target's BOS id for config.json."),
+        .value("eos-token-id", "N", "The target's EOS id for config.json."),
+        .value("dump-step", "FILE", "After the first step's backward: 7 losses, accuracies and every gradient (export names)."),
+        .flag("charts", "Only redraw OUT/loss.svg and OUT/accuracy.svg from OUT/metrics.jsonl."),
+        .value("threads", "N", "Threads for Dispatch and OpenBLAS (default: all cores)."),
+        .flag("quiet", "No progress line."),
+    ]
+    static let discussion = """
+    fp32 throughout. Each step sums the gradients of its sequences with scale 1/(sequences) (the reference: 2), clips
+    the global norm, and applies AdamW (β 0.9/0.95, ε 1e-8, no weight decay). Steps may straddle epoch ends (the
+    reference counts its accumulation boundary globally). Metrics per step and per validation pass go to
+    OUT/metrics.jsonl; charts and the export (SPEC §11 layout, validated on write) are written at the end.
+    """
+
+    static func run(_ args: ParsedArguments) throws {
+        try args.noPositionals()
+        let out = try args.required("out")
+        if args.flag("charts") {
+            try TrainingCharts.write(metricsPath: out + "/" + TrainingOutput.metricsFile, to: out)
+            print("train: redrew \(out)/\(TrainingCharts.lossFile) and \(out)/\(TrainingCharts.accuracyFile)")
+            return
+        }
+        let threads = try args.int("threads", default: ComputeThreads.coreCount, range: 1...1024)!
+        let seed = UInt64(try args.int("seed", default: 42, range: 0...Int.max)!)
+        let quiet = args.flag("quiet")
+
+        // Data, configuration, frozen inputs.
+        var configuration: DrafterConfiguration
+        var inputs: TargetInputs
+        var source: any TrainingSampleSource
+        var validation: (any TrainingSampleSource)?
+        if let spec = args.string("synthetic") {
+            (configuration, inputs, source) = try synthetic(spec, seed: seed)
+        } else {
+            guard let samplesPath = args.string("samples") else {
+                throw UsageError("give --samples FILE or --synthetic SPEC (dump shards: see docs/training.md)")
+            }
+            let maps = try loadVocabulary(try args.required("vocab"))
+            let embeddingPath = try args.required("embedding")
+            let embeddingFile = try SafeTensorsFile(path: embeddingPath)
+            guard let name = ["embed_tokens.weight", "model.embed_tokens.weight"].first(where: embeddingFile.contains) else {
+                throw UsageError("\(embeddingPath) holds neither embed_tokens.weight nor model.embed_tokens.weight")
+            }
+            let shape = try embeddingFile.info(name).shape
+            guard shape.count == 2 else { throw UsageError("\(embeddingPath): \(name) has shape \(shape), expected [V, H]") }
+            configuration = try drafterConfiguration(args, hidden: shape[1], vocab: shape[0], draftVocab: maps.d2t.count)
+            var head: TargetHead?
+            if let headPath = args.string("target-head") {
+                let f = try SafeTensorsFile(path: headPath)
+                head = TargetHead(weight: try TargetInputs.loadMatrix(path: headPath, names: ["lm_head.weight"], rows: shape[0], columns: shape[1]),
+                                  normWeight: f.contains("norm.weight") ? try f.floats("norm.weight") : f.contains("model.norm.weight") ? try f.floats("model.norm.weight") : nil,
+                                  normEps: configuration.rmsNormEps)
+            }
+            inputs = TargetInputs(embedding: try embeddingFile.floats(name), d2t: maps.d2t, t2d: maps.t2d, head: head)
+            source = try SampleFileSource(path: samplesPath, t2d: maps.t2d)
+            if let v = args.string("validation-samples") { validation = try SampleFileSource(path: v, t2d: maps.t2d) }
+        }
+        inputs.bosTokenId = try args.int("bos-token-id")
+        inputs.eosTokenId = try args.int("eos-token-id")
+        if let fraction = try double(args, "validation-fraction") {
+            guard validation == nil else { throw UsageError("give --validation-fraction or --validation-samples, not both") }
+            guard fraction > 0 && fraction < 1 else { throw UsageError("--validation-fraction must be in (0, 1)") }
+            let split = DrafterTrainer.split(source, validationFraction: fraction, seed: seed)
+            source = split.train
+            validation = split.validation
+        }
+
+        // Options.
+        var options = TrainingOptions(seed: seed, threads: threads)
+        options.epochs = try args.int("epochs", default: 40, range: 1...1_000_000)!
+        options.maxSteps = try args.int("max-steps", range: 1...Int.max)
+        if let t = try args.int("batch-tokens", range: 1...Int.max) {
+            guard args.string("batch-sequences") == nil else { throw UsageError("give --batch-sequences or --batch-tokens, not both") }
+            options.batching = .tokens(t)
+        } else {
+            options.batching = .sequences(try args.int("batch-sequences", default: 2, range: 1...1_000_000)!)
+        }
+        options.shuffle = !args.flag("no-shuffle")
+        options.validateEvery = try args.int("validate-every", default: 0, range: 0...Int.max)!
+        options.checkpointEvery = try args.int("checkpoint-every", default: 0, range: 0...Int.max)!
+        options.ttt.steps = try args.int("ttt-steps", default: 7, range: 1...64)!
+        options.ttt.zeroLastPosition = args.flag("zero-last-position")
+        if let a = args.string("attention") {
+            guard let v = AttentionVariant(rawValue: a) else { throw UsageError("--attention must be main, first-upload or position-shift") }
+            options.ttt.attention = v
+        }
+        if let clip = try double(args, "clip") { options.adam.clipNorm = clip > 0 ? clip : nil }
+        let peak = try double(args, "lr") ?? 5e-5
+        switch args.string("schedule") ?? "reference" {
+        case "reference":
+            options.schedule = .reference(peak: peak, warmup: try args.int("warmup", default: 12000, range: 2...Int.max)!,
+                                          total: try args.int("total-steps", default: 800_000, range: 3...Int.max)!)
+        case "cosine", "constant":
+            options.schedule = .constant(peak)
+        default:
+            throw UsageError("--schedule must be reference, cosine or constant")
+        }
+        let exportDType = try exportType(args)
+        let output = TrainingOutput(directory: out, dumpStepPath: args.string("dump-step"))
+
+        // Initial weights, trainer, resume.
+        let weights: DrafterWeights
+        if let initPath = args.string("init") {
+            weights = try DrafterExport.loadInitialWeights(path: initPath, configuration: configuration, d2t: inputs.d2t, t2d: inputs.t2d)
+        } else {
+            weights = DrafterWeights(initializing: configuration, seed: seed)
+        }
+        BLAS.threadCount = threads
+        var trainer = try DrafterTrainer(configuration: configuration, inputs: inputs, train: source, validation: validation,
+                                         options: options, weights: weights, output: output)
+        if args.string("schedule") == "cosine" {
+            // The cosine schedule's default length is the run's own.
+            let total = try args.int("total-steps", default: trainer.totalSteps, range: 1...Int.max)!
+            options.schedule = .cosine(peak: peak, warmup: try args.int("warmup", default: max(1, total / 50), range: 0...Int.max)!,
+                                       total: total, minimum: try double(args, "min-lr") ?? 0)
+            trainer = try DrafterTrainer(configuration: configuration, inputs: inputs, train: source, validation: validation,
+                                         options: options, weights: weights, output: output)
+        }
+        if args.flag("resume") {
+            let checkpoint = try DrafterCheckpoint.read(path: output.checkpointPath)
+            try trainer.restore(from: checkpoint, path: output.checkpointPath)
+            if !quiet { printError("train: resuming at step \(trainer.step) of \(trainer.totalSteps)") }
+        } else if FileIO.exists(output.checkpointPath) {
+            throw UsageError("\(output.checkpointPath) exists: give --resume to continue that run, or another --out")
+        }
+
+        let layout = ParameterLayout(configuration)
+        if !quiet {
+            printError("train: drafter H \(configuration.hiddenSize), I \(configuration.intermediateSize), heads \(configuration.headCount)/\(configuration.kvHeadCount), V \(configuration.targetVocabSize), Vd \(configuration.draftVocabSize): \(layout.totalCount) trainable parameters; \(source.count) training sequences\(validation.map { ", \($0.count) validation" } ?? ""), \(trainer.totalSteps) steps, \(threads) threads")
+        }
+        var lastReport = Date.distantPast
+        let started = Date()
+        var tokens = 0, seconds = 0.0
+        try trainer.run { r in
+            tokens += r.tokens
+            seconds += r.seconds
+            guard !quiet, Date().timeIntervalSince(lastReport) >= 2 || r.step == trainer.totalSteps else { return }
+            lastReport = Date()
+            let rate = Double(tokens) / max(seconds, 1e-9)
+            let remaining = Double(trainer.totalSteps - r.step) * Date().timeIntervalSince(started) / Double(max(r.step - 0, 1))
+            printError(String(format: "train: step %d/%d (epoch %.2f) loss %.4f acc_0 %.3f acc_%d %.3f lr %.3g |g| %.3g %.0f tok/s, ETA %@",
+                              r.step, trainer.totalSteps, r.epoch, r.loss, r.accuracies[0], r.accuracies.count - 1,
+                              r.accuracies.last ?? 0, r.learningRate, r.gradientNorm, rate, duration(remaining)))
+        }
+        try DrafterExport.write(weights: trainer.weights, d2t: inputs.d2t, t2d: inputs.t2d, bosTokenId: inputs.bosTokenId,
+                                eosTokenId: inputs.eosTokenId, dtype: exportDType, to: out)
+        var summary = "train: \(out): \(trainer.step) steps, \(tokens) tokens in \(duration(seconds)) (\(Int(Double(tokens) / max(seconds, 1e-9))) tok/s)"
+        if let v = trainer.lastValidation { summary += String(format: ", validation loss %.4f acc_0 %.3f", v.loss, v.accuracies[0]) }
+        if let peakBytes = ProcessMemory.peakResidentBytes() { summary += ", peak memory \(peakBytes >> 20) MiB" }
+        print(summary)
+    }
+
+    static func exportType(_ args: ParsedArguments) throws -> ExportDType {
+        let s = args.string("export-dtype") ?? args.string("dtype") ?? "f16"
+        guard let t = ExportDType(rawValue: s) else { throw UsageError("the export dtype must be f16 or bf16, got '\(s)'") }
+        return t
+    }
+
+    static func double(_ args: ParsedArguments, _ name: String) throws -> Double? {
+        guard let s = args.string(name) else { return nil }
+        guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) expects a number, got '\(s)'") }
+        return v
+    }
+
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "?" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, t / 60 % 60) : String(format: "%dm%02ds", t / 60, t % 60)
+    }
+
+    static func loadVocabulary(_ path: String) throws -> (d2t: [Int64], t2d: [Bool]) {
+        if FileIO.isDirectory(path) { return try VocabularyCheck.loadMaps(directory: path) }
+        let f = try SafeTensorsFile(path: path)
+        return (try f.int64s("d2t"), try f.bools("t2d"))
+    }
+
+    static func drafterConfiguration(_ args: ParsedArguments, hidden: Int, vocab: Int, draftVocab: Int) throws -> DrafterConfiguration {
+        if let path = args.string("config") {
+            let c = try DrafterConfiguration(json: try JSONParser.parse(bytes: try FileIO.readAll(path: path, limit: 1 << 20)))
+            guard c.hiddenSize == hidden, c.targetVocabSize == vocab, c.draftVocabSize == draftVocab else {
+                throw UsageError("\(path) says H \(c.hiddenSize), V \(c.targetVocabSize), Vd \(c.draftVocabSize); the embedding and vocabulary give \(hidden), \(vocab), \(draftVocab)")
+            }
+            return c
+        }
+        guard let i = try args.int("intermediate-size", range: 1...(1 << 20)), let h = try args.int("heads", range: 1...4096) else {
+            throw UsageError("give --config FILE, or --intermediate-size N and --heads N")
+        }
+        let c = DrafterConfiguration(hiddenSize: hidden, intermediateSize: i, headCount: h,
+                                     kvHeadCount: try args.int("kv-heads", default: h, range: 1...4096)!, targetVocabSize: vocab,
+                                     draftVocabSize: draftVocab)
+        try c.validate()
+        return c
+    }
+
+    /// `--synthetic key=value,…`: configuration, random frozen inputs and samples.
+    static func synthetic(_ spec: String, seed: UInt64) throws -> (DrafterConfiguration, TargetInputs, any TrainingSampleSource) {
+        var v: [String: String] = [:]
+        for part in spec.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw UsageError("--synthetic: '\(part)' is not key=value") }
+            v[kv[0]] = kv[1]
+        }
+        let known: Set = ["samples", "length", "hidden", "intermediate", "heads", "kv-heads", "vocab", "draft-vocab", "mask", "seed"]
+        if let bad = v.keys.first(where: { !known.contains($0) }) { throw UsageError("--synthetic: unknown key '\(bad)' (known: \(known.sorted().joined(separator: ", ")))") }
+        func int(_ k: String, _ d: Int) throws -> Int {
+            guard let s = v[k] else { return d }
+            guard let i = Int(s), i > 0 else { throw UsageError("--synthetic: \(k) must be a positive integer") }
+            return i
+        }
+        let hidden = try int("hidden", 576), heads = try int("heads", 9)
+        let c = DrafterConfiguration(hiddenSize: hidden, intermediateSize: try int("intermediate", 1536), headCount: heads,
+                                     kvHeadCount: try int("kv-heads", 3), targetVocabSize: try int("vocab", 49152),
+                                     draftVocabSize: try int("draft-vocab", 8192))
+        try c.validate()
+        let dataSeed = UInt64(try int("seed", Int(seed)))
+        let inputs = SyntheticSampleSource.inputs(configuration: c, seed: dataSeed)
+        let source = SyntheticSampleSource(configuration: c, count: try int("samples", 8), sequenceLength: try int("length", 1024),
+                                           maskDensity: Double(v["mask"] ?? "0.6") ?? 0.6, seed: dataSeed, draftIds: inputs.draftIds)
+        return (c, inputs, source)
+    }
+}
