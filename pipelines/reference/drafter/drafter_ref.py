@@ -75,12 +75,20 @@ def rms_norm(x, w, eps):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
+_ROPE_CACHE = {}
+
+
 def rope(x, positions, theta):
     """Non-interleaved RoPE on x [heads, L, hd] at integer positions [L]: θ_i = 1/theta^(2i/hd) in fp32."""
     hd = x.shape[-1]
-    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
-    ang = positions.to(torch.float32)[:, None] * inv[None, :]
-    cos, sin = ang.cos(), ang.sin()
+    key = (hd, theta, int(positions[0]), int(positions[-1]), positions.shape[0])
+    if key not in _ROPE_CACHE:  # the reference caches its cos/sin table too
+        inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+        ang = positions.to(torch.float32)[:, None] * inv[None, :]
+        if len(_ROPE_CACHE) > 64:
+            _ROPE_CACHE.clear()
+        _ROPE_CACHE[key] = (ang.cos(), ang.sin())
+    cos, sin = _ROPE_CACHE[key]
     x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
     return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
@@ -103,13 +111,23 @@ def target_rows(z_full, t2d, k):
     return p, flag
 
 
-def ttt(W, embed, aux, ids, loss_mask, z_full, t2d, c, variant="main", zero_last=False, trace=None):
+def draft_target(draft_logits, argmax, t2d):
+    """What a dump stores, turned into per-row targets once: p [L+1, Vd] = softmax of the draft-column logits
+    (row L: the zero row, uniform) and flag [L+1] = t2d[full-vocabulary argmax] (row L: t2d[0])."""
+    L, Vd = draft_logits.shape
+    p = torch.softmax(torch.cat((draft_logits, torch.zeros(1, Vd)), dim=0), dim=-1)
+    flag = t2d[torch.cat((argmax.long(), torch.zeros(1, dtype=torch.long)))].to(torch.float32)
+    return p, flag
+
+
+def ttt(W, embed, aux, ids, loss_mask, z_full, t2d, c, variant="main", zero_last=False, trace=None, target=None):
     """The 7-step training-time test of SPEC §8–§9 for one sequence (batch 1).
 
     W: weights by name; embed [V, H] frozen; aux [L, 3H]; ids [L] int64; loss_mask [L] (0/1); z_full [L, V] target
     logits; t2d [V] bool. variant: "main", "first_upload" (step k sees K_0[0..t−k]) or "pe_shift" (positions t+2k).
     Returns (plosses: list of 0-d tensors, accs: list of floats). `trace`, a list, receives per step
-    (logits, position mask) for diagnostics.
+    (logits, position mask) for diagnostics. `target`, if given, is draft_target(...) and replaces z_full (the
+    dump-shard form of the signal: rows indexed instead of recomputed per step).
     """
     L = ids.shape[0]
     H, nh, nkv, hd = c.H, c.nh, c.nkv, c.hd
@@ -149,7 +167,11 @@ def ttt(W, embed, aux, ids, loss_mask, z_full, t2d, c, variant="main", zero_last
         out = h1 + act @ W["midlayer.mlp.down_proj.weight"].T
         logits = rms_norm(out, W["norm.weight"], c.eps) @ W["lm_head.weight"].T
 
-        p_t, flag = target_rows(z_full, t2d, k)
+        if target is None:
+            p_t, flag = target_rows(z_full, t2d, k)
+        else:
+            rows = torch.clamp(t + 1 + k, max=L)
+            p_t, flag = target[0][rows], target[1][rows]
         mk = shifted(lm, k, L)
         m = mk * flag
         logq = torch.log_softmax(logits, dim=-1)
