@@ -5,6 +5,9 @@ import Foundation
 /// The forward pass runs over *packed* batches: the tokens of many sequences (or of many sequences' next
 /// segments) concatenated into `T` rows, with no padding. Matmuls are one sgemm per projection over all `T` rows
 /// (weights `[out, in]`, `transB`); attention keeps each sequence to its own keys (see `Attention`).
+///
+/// One forward pass at a time per process: a pass uses all cores, and attention lowers OpenBLAS's global thread
+/// count to 1 while its per-head tasks run (restoring it after), which a concurrent pass would observe.
 public struct TargetModel: Sendable {
     public let configuration: ModelConfiguration
     public let weights: ModelWeights
