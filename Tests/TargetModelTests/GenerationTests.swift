@@ -80,6 +80,33 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(Double(counts[0]) / 20000, 0.625, accuracy: 0.015)
     }
 
+    /// A column subset (a draft vocabulary, in the caller's order) equals the full logits gathered, bit for bit at
+    /// the same chunking; the argmax stays over the full vocabulary. Another chunk size may change the last bit
+    /// (OpenBLAS uses other kernels for edge tiles), hence the 1e-6 comparison across chunk sizes.
+    func testLogitColumnSubsetAndChunks() throws {
+        let m = try Fixtures.model("tiny-llama")
+        let out = try m.forward(sequences: [[4, 8, 15, 16, 23, 42], [99]], options: ForwardOptions(finalRows: .all))
+        func logits(columns: [Int32]?, chunk: Int) throws -> (values: [Float], argmax: [Int32], chunks: Int) {
+            var values: [Float] = [], argmax: [Int32] = [], chunks = 0
+            try m.logits(final: out.finalHidden!, rowCount: 7, columns: columns, rowsPerChunk: chunk) { c in
+                XCTAssertEqual(c.columnCount, columns?.count ?? 256)
+                values += c.values
+                argmax += c.argmax
+                chunks += 1
+            }
+            return (values, argmax, chunks)
+        }
+        let columns: [Int32] = [200, 0, 17, 255, 3]
+        let full = try logits(columns: nil, chunk: 3), subset = try logits(columns: columns, chunk: 3)
+        XCTAssertEqual(subset.chunks, 3)
+        XCTAssertEqual(subset.argmax, full.argmax)
+        XCTAssertEqual(subset.values, (0..<7).flatMap { r in columns.map { full.values[r * 256 + Int($0)] } })
+        let single = try logits(columns: nil, chunk: 256)
+        XCTAssertEqual(single.chunks, 1)
+        assertClose(single.values, full.values, atol: 1e-6, rtol: 1e-6, "chunk size 7 vs 3")
+        XCTAssertThrowsError(try m.logits(final: out.finalHidden!, rowCount: 7, columns: [256]) { _ in })
+    }
+
     func testForwardRejectsBadInput() throws {
         let m = try Fixtures.model("tiny-llama")
         XCTAssertThrowsError(try m.forward(sequences: [[1, 256]], options: ForwardOptions())) {
