@@ -1,5 +1,6 @@
 import EagleCore
 import Foundation
+import LinearAlgebra
 
 /// The drafter's training-time test on one sequence (SPEC §7–§9): forward through `fc` and the TTT steps, the fused
 /// draft-head loss, and backward through every step in reverse order, over flat parameter and gradient arenas.
@@ -20,6 +21,7 @@ public final class DrafterEngine {
     private let target: TargetDistribution
     private let rope: RoPETable
     private let normScratch = ScratchBuffer()
+    private let gemmScratch = ScratchBuffer()
 
     public init(configuration: DrafterConfiguration, tttOptions: TTTOptions = TTTOptions(), inputs: TargetInputs,
                 weights: DrafterWeights, threads: Int = ComputeThreads.coreCount) throws(DraftTrainingError) {
@@ -73,6 +75,8 @@ public final class DrafterEngine {
     private func run(_ sample: TrainingSample, index: Int, gradScale: Float?) throws(DraftTrainingError) -> SampleMetrics {
         let c = configuration
         try sample.validate(index: index, configuration: c)
+        // Matmuls are split across this engine's Dispatch workers (see `gemm`), each calling OpenBLAS single-threaded.
+        if BLAS.threadCount != 1 { BLAS.threadCount = 1 }
         let N = sample.length, H = c.hiddenSize, S = tttOptions.steps
         let nh = c.headCount, nkv = c.kvHeadCount, hd = c.headDim, Dq = c.qDim, Dkv = c.kvDim, I = c.intermediateSize
         let qkvWidth = Dq + 2 * Dkv
@@ -85,7 +89,7 @@ public final class DrafterEngine {
         var metrics = SampleMetrics(steps: S, tokens: N)
 
         sample.auxHidden.withUnsafeBufferPointer { a.aux.update(from: $0.baseAddress!, count: N * c.auxWidth) }
-        Linear.forward(out: a.h0, inp: a.aux, weight: p(.fc), rows: N, inFeatures: c.auxWidth, outFeatures: H)
+        Linear.forward(out: a.h0, inp: a.aux, weight: p(.fc), rows: N, inFeatures: c.auxWidth, outFeatures: H, threads: threads)
 
         for k in 0..<S {
             let st = a.step[k]
@@ -102,7 +106,7 @@ public final class DrafterEngine {
             RMSNorm.forward(out: st.u + H, outStride: 2 * H, rstd: st.rstdHidden, inp: hk, weight: p(.hiddenNorm), rows: N,
                             columns: H, eps: c.rmsNormEps, threads: threads)
             // q | k | v in one matmul (the three weights are adjacent in the arena), RoPE at positions t + k.
-            Linear.forward(out: a.qkv, inp: st.u, weight: p(.qProj), rows: N, inFeatures: 2 * H, outFeatures: qkvWidth)
+            Linear.forward(out: a.qkv, inp: st.u, weight: p(.qProj), rows: N, inFeatures: 2 * H, outFeatures: qkvWidth, threads: threads)
             let offset = tttOptions.positionOffset(step: k)
             RoPE.forward(out: st.q, inp: a.qkv, stride: qkvWidth, column: 0, heads: nh, rows: N, headDim: hd,
                          positionOffset: offset, table: rope, threads: threads)
@@ -115,14 +119,14 @@ public final class DrafterEngine {
                                  rows: N, heads: nh, groupSize: c.groupSize, headDim: hd,
                                  causalShift: tttOptions.causalShift(step: k), threads: threads)
             // h1 = h + o · W_oᵀ (the residual is the raw hidden input).
-            Linear.forward(out: st.h1, inp: st.o, weight: p(.oProj), rows: N, inFeatures: Dq, outFeatures: H)
+            Linear.forward(out: st.h1, inp: st.o, weight: p(.oProj), rows: N, inFeatures: Dq, outFeatures: H, threads: threads)
             Elementwise.add(hk, into: st.h1, count: N * H, threads: threads)
             // out = h1 + W_down(silu(W_gate y) ⊙ W_up y), y = norm_post(h1).
             RMSNorm.forward(out: st.y, outStride: H, rstd: st.rstdPost, inp: st.h1, weight: p(.postAttentionNorm), rows: N,
                             columns: H, eps: c.rmsNormEps, threads: threads)
-            Linear.forward(out: st.gu, inp: st.y, weight: p(.gateProj), rows: N, inFeatures: H, outFeatures: 2 * I)
+            Linear.forward(out: st.gu, inp: st.y, weight: p(.gateProj), rows: N, inFeatures: H, outFeatures: 2 * I, threads: threads)
             SwiGLU.forward(out: a.act, gu: st.gu, rows: N, width: I, threads: threads)
-            Linear.forward(out: st.out, inp: a.act, weight: p(.downProj), rows: N, inFeatures: I, outFeatures: H)
+            Linear.forward(out: st.out, inp: a.act, weight: p(.downProj), rows: N, inFeatures: I, outFeatures: H, threads: threads)
             Elementwise.add(st.h1, into: st.out, count: N * H, threads: threads)
             // Draft head and loss on norm(out), fused with its backward (dn_k); logits are not kept.
             RMSNorm.forward(out: a.normed, outStride: H, rstd: st.rstdFinal, inp: st.out, weight: p(.norm), rows: N, columns: H,
@@ -142,7 +146,7 @@ public final class DrafterEngine {
                 probArgmax: target.argmax, hiddenSize: H, draftVocabSize: c.draftVocabSize, gradScale: scale,
                 dx: gradScale == nil ? nil : st.dn, dweight: gradScale == nil ? nil : g(.lmHead),
                 gathered: a.headIn, logits: a.logits, dgathered: a.headDIn, rowLosses: a.rowLosses, rowHits: a.rowHits,
-                threads: threads)
+                threads: threads, scratch: gemmScratch)
             metrics.losses[k] = result.loss / Double(N)
             metrics.hits[k] = result.hits
             metrics.maskCounts[k] = maskCount
@@ -173,18 +177,18 @@ public final class DrafterEngine {
             // out = h1 + act · W_downᵀ,  act = SwiGLU(gu)  (act recomputed)
             SwiGLU.forward(out: a.act, gu: st.gu, rows: N, width: I, threads: threads)
             Linear.backward(dinp: a.dAct, accumulate: false, dweight: g(.downProj), dout: a.dOut, inp: a.act,
-                            weight: p(.downProj), rows: N, inFeatures: I, outFeatures: H)
+                            weight: p(.downProj), rows: N, inFeatures: I, outFeatures: H, threads: threads, scratch: gemmScratch)
             SwiGLU.backward(dgu: a.dGU, dout: a.dAct, gu: st.gu, rows: N, width: I, threads: threads)
             // gu = y · [W_gate; W_up]ᵀ
             Linear.backward(dinp: a.dY, accumulate: false, dweight: g(.gateProj), dout: a.dGU, inp: st.y, weight: p(.gateProj),
-                            rows: N, inFeatures: H, outFeatures: 2 * I)
+                            rows: N, inFeatures: H, outFeatures: 2 * I, threads: threads, scratch: gemmScratch)
             // y = norm_post(h1);  out = h1 + …
             a.dH1.update(from: a.dOut, count: N * H)
             RMSNorm.backward(dinp: a.dH1, dweight: g(.postAttentionNorm), dout: a.dY, doutStride: H, inp: st.h1,
                              weight: p(.postAttentionNorm), rstd: st.rstdPost, rows: N, columns: H, threads: threads, scratch: normScratch)
             // h1 = h + o · W_oᵀ
             Linear.backward(dinp: a.dO, accumulate: false, dweight: g(.oProj), dout: a.dH1, inp: st.o, weight: p(.oProj),
-                            rows: N, inFeatures: Dq, outFeatures: H)
+                            rows: N, inFeatures: Dq, outFeatures: H, threads: threads, scratch: gemmScratch)
             a.dH.update(from: a.dH1, count: N * H)
             // o = TTTAttention(q_k; K_0…K_k, V_0…V_k)
             TTTAttention.backward(dq: a.dQ, dKeys: Array(a.dKeys[0...k]), dValues: Array(a.dValues[0...k]), dout: a.dO,
@@ -204,7 +208,7 @@ public final class DrafterEngine {
                           positionOffset: offset, table: rope, threads: threads)
             // qkv = u · [W_q; W_k; W_v]ᵀ
             Linear.backward(dinp: a.dU, accumulate: false, dweight: g(.qProj), dout: a.dQKV, inp: st.u, weight: p(.qProj),
-                            rows: N, inFeatures: 2 * H, outFeatures: qkvWidth)
+                            rows: N, inFeatures: 2 * H, outFeatures: qkvWidth, threads: threads, scratch: gemmScratch)
             // u = [norm_in(e) ; norm_hidden(h)]: the embedding is frozen, h gets the second half.
             RMSNorm.backward(dinp: nil, dweight: g(.inputNorm), dout: a.dU, doutStride: 2 * H, inp: st.emb, weight: p(.inputNorm),
                              rstd: st.rstdIn, rows: N, columns: H, threads: threads, scratch: normScratch)
@@ -214,7 +218,7 @@ public final class DrafterEngine {
         }
         // h_0 = aux · W_fcᵀ (aux is a constant).
         Linear.backward(dinp: nil, accumulate: false, dweight: g(.fc), dout: a.dOut, inp: a.aux, weight: p(.fc), rows: N,
-                        inFeatures: c.auxWidth, outFeatures: H)
+                        inFeatures: c.auxWidth, outFeatures: H, threads: threads, scratch: gemmScratch)
     }
 }
 

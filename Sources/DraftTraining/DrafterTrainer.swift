@@ -145,7 +145,6 @@ public final class DrafterTrainer {
         guard let window = order.window(from: position, batching: options.batching, length: { lengths[$0] }) else { return nil }
         if metrics == nil, let output { metrics = try MetricsLog(path: output.metricsPath, keepThroughStep: step == 0 ? nil : step) }
         let start = Date()
-        BLAS.threadCount = options.threads
         engine.zeroGradients()
         let scale = 1 / Float(window.count)
         var sums = MetricSums(steps: options.ttt.steps)
@@ -205,7 +204,6 @@ public final class DrafterTrainer {
     public func validate() throws -> ValidationRecord? {
         guard let validation, validation.count > 0 else { return nil }
         let start = Date()
-        BLAS.threadCount = options.threads
         var sums = MetricSums(steps: options.ttt.steps)
         for i in 0..<validation.count {
             sums.add(try engine.evaluate(try validation.sample(i), index: i), stepWeight: options.ttt.stepWeight)

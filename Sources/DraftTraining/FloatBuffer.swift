@@ -16,7 +16,7 @@ final class FloatBuffer {
 
     convenience init(_ values: [Float]) {
         self.init(count: values.count)
-        values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: values.count) }
+        copy(from: values)
     }
 
     deinit { base.deallocate() }
@@ -27,7 +27,7 @@ final class FloatBuffer {
 
     func copy(from values: [Float]) {
         precondition(values.count == count, "buffer size mismatch")
-        values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: count) }
+        values.withUnsafeBufferPointer { if let p = $0.baseAddress { base.update(from: p, count: count) } }
     }
 
     subscript(i: Int) -> Float {

@@ -29,11 +29,10 @@ final class TargetDistribution {
         let rows = Self.usedRows(mask: mask).filter { $0 < L }
         switch sample.target {
         case .logits(let draft, let fullArgmax):
-            for u in rows {
-                inVocab[u] = inputs.t2d[Int(fullArgmax[u])]
-                let row = draft.withUnsafeBufferPointer { $0.baseAddress! + u * Vd }
-                (P + u * Vd).update(from: row, count: Vd)
+            draft.withUnsafeBufferPointer { d in
+                for u in rows { (P + u * Vd).update(from: d.baseAddress! + u * Vd, count: Vd) }
             }
+            for u in rows { inVocab[u] = inputs.t2d[Int(fullArgmax[u])] }
         case .hidden(let hidden):
             guard let head = inputs.head else {
                 throw .input(name: "target head", message: "sample \(index) holds final hidden states; the target's lm_head (and final norm) are needed")
@@ -90,7 +89,7 @@ final class TargetDistribution {
                                     eps: head.normEps, threads: threads)
                 }
             }
-            head.weight.withUnsafeBufferPointer { w in gemm(m: R, n: V, k: H, a: x, b: w.baseAddress!, transB: true, c: z) }
+            head.weight.withUnsafeBufferPointer { w in gemm(m: R, n: V, k: H, a: x, b: w.baseAddress!, transB: true, c: z, threads: threads) }
             for r in 0..<R {
                 let u = rows[r0 + r], row = z + r * V
                 let best = DraftHeadLoss.maxAndArgmax(row, count: V).1

@@ -261,6 +261,9 @@ struct TrainCommand: Subcommand {
         let inputs = SyntheticSampleSource.inputs(configuration: c, seed: dataSeed)
         let source = SyntheticSampleSource(configuration: c, count: try int("samples", 8), sequenceLength: try int("length", 1024),
                                            maskDensity: Double(v["mask"] ?? "0.6") ?? 0.6, seed: dataSeed, draftIds: inputs.draftIds)
-        return (c, inputs, source)
+        // Up to 2 GiB of samples are generated once and kept, so step times measure training, not the generator.
+        let bytes = source.count * source.sequenceLength * (c.auxWidth + c.draftVocabSize + 2) * 4
+        guard bytes <= 2 << 30 else { return (c, inputs, source) }
+        return (c, inputs, InMemorySampleSource(try (0..<source.count).map(source.sample), identity: source.identity))
     }
 }

@@ -106,6 +106,23 @@ final class KernelGradientTests: XCTestCase {
         check("Linear ∂W", w, analytic: dw) { Self.weighted(forward(x, $0), r) }
     }
 
+    /// The split matmuls (rows of C without transA; K with transA and a scratch buffer) against the naive triple
+    /// loop: same products, other summation order (1e-5 relative).
+    func testParallelGemmSplits() {
+        var rng = Rng()
+        let m = 96, n = 80, k = 200
+        let a = rng.values(m * k), at = rng.values(k * m), b = rng.values(k * n), bt = rng.values(n * k), c0 = rng.values(m * n)
+        for threads in [2, 3] {
+            var c = [Float](repeating: 0, count: m * n)
+            gemm(m: m, n: n, k: k, a: a, b: bt, transB: true, c: &c, threads: threads)
+            assertClose(c, BLAS.naiveGemm(m: m, n: n, k: k, a: a, b: bt, transB: true), atol: 1e-5, rtol: 1e-5, "rows split, threads \(threads)")
+            c = c0  // accumulate (beta 1), as the weight gradients do
+            gemm(m: m, n: n, k: k, a: at, transA: true, b: b, c: &c, beta: 1, threads: threads, scratch: ScratchBuffer())
+            let expected = zip(BLAS.naiveGemm(m: m, n: n, k: k, a: at, transA: true, b: b), c0).map { $0 + $1 }
+            assertClose(c, expected, atol: 1e-5, rtol: 1e-5, "K split, threads \(threads)")
+        }
+    }
+
     func testTTTAttention() {
         for (variant, shift) in [("main", 0), ("first-upload", 2)] {
             var rng = Rng()

@@ -37,14 +37,14 @@ enum DraftHeadLoss {
                     dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                     gathered: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
                     dgathered: UnsafeMutablePointer<Float>, rowLosses: UnsafeMutablePointer<Double>,
-                    rowHits: UnsafeMutablePointer<Double>, threads: Int) -> Result {
+                    rowHits: UnsafeMutablePointer<Double>, threads: Int, scratch: ScratchBuffer? = nil) -> Result {
         var result = Result()
         let chunk = chunkRows(draftVocabSize: Vd)
         var c0 = 0
         while c0 < active.count {
             let R = min(chunk, active.count - c0)
             for r in 0..<R { (gathered + r * H).update(from: x + Int(active[c0 + r].position) * H, count: H) }
-            gemm(m: R, n: Vd, k: H, a: gathered, b: weight, transB: true, c: logits)
+            gemm(m: R, n: Vd, k: H, a: gathered, b: weight, transB: true, c: logits, threads: threads)
             parallelRanges(count: R, threads: threads) { _, rows in
                 for r in rows {
                     let a = active[c0 + r]
@@ -64,8 +64,8 @@ enum DraftHeadLoss {
                 result.hits += rowHits[r]
             }
             if gradScale != nil, let dx, let dweight {
-                gemm(m: Vd, n: H, k: R, a: logits, transA: true, b: gathered, c: dweight, beta: 1)
-                gemm(m: R, n: H, k: Vd, a: logits, b: weight, c: dgathered)
+                gemm(m: Vd, n: H, k: R, a: logits, transA: true, b: gathered, c: dweight, beta: 1, threads: threads, scratch: scratch)
+                gemm(m: R, n: H, k: Vd, a: logits, b: weight, c: dgathered, threads: threads)
                 for r in 0..<R { (dx + Int(active[c0 + r].position) * H).update(from: dgathered + r * H, count: H) }
             }
             c0 += R

@@ -96,9 +96,40 @@ enum SIMDMath {
 
 /// Row-major `C[M,N] = alpha · op(A) · op(B) + beta · C` on OpenBLAS through `LinearAlgebra.BLAS`, on raw pointers.
 /// The kernels compute every size themselves, so a size mismatch is a programmer error (precondition).
-@inline(__always)
+///
+/// With `threads > 1` the product is split across Dispatch workers, each calling OpenBLAS single-threaded (the
+/// trainer keeps OpenBLAS's own pool at one thread: its idle workers spin in `sched_yield` and steal the cores from
+/// the elementwise kernels in between). Without `transA` the rows of C are split (contiguous blocks of A and C);
+/// with `transA` and without `transB` (weight gradients, `dW += doutᵀ · inp`) the K dimension is split: worker 0
+/// accumulates into C, the others into `scratch`, then the partial products are added in worker order. The split
+/// depends only on the sizes and `threads`, so results are reproducible.
 func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool = false, b: UnsafePointer<Float>, transB: Bool = false,
-          c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
+          c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0, threads: Int = 1, scratch: ScratchBuffer? = nil) {
+    let big = m * n * k >= 1 << 20
+    if threads > 1 && big && !transA && m >= 2 * threads {
+        parallelFor(threads) { w in
+            let m0 = m * w / threads, m1 = m * (w + 1) / threads
+            blasGemm(m: m1 - m0, n: n, k: k, a: a + m0 * k, transA: false, b: b, transB: transB, c: c + m0 * n, alpha: alpha, beta: beta)
+        }
+    } else if threads > 1 && big && transA && !transB && k >= 2 * threads, let scratch {
+        let partial = scratch.reserve((threads - 1) * m * n)
+        parallelFor(threads) { w in
+            let k0 = k * w / threads, k1 = k * (w + 1) / threads
+            blasGemm(m: m, n: n, k: k1 - k0, a: a + k0 * m, transA: true, b: b + k0 * n, transB: false,
+                     c: w == 0 ? c : partial + (w - 1) * m * n, alpha: alpha, beta: w == 0 ? beta : 0)
+        }
+        parallelRanges(count: m * n, threads: threads) { _, r in
+            for w in 1..<threads { SIMDMath.add(partial + (w - 1) * m * n + r.lowerBound, into: c + r.lowerBound, count: r.count) }
+        }
+    } else {
+        blasGemm(m: m, n: n, k: k, a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta)
+    }
+}
+
+/// One OpenBLAS call (single-threaded when the trainer runs).
+@inline(__always)
+private func blasGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool, b: UnsafePointer<Float>, transB: Bool,
+                      c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
     if m == 0 || n == 0 { return }
     if k == 0 {
         if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 { for i in 0..<(m * n) { c[i] *= beta } }
