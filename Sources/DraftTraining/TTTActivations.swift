@@ -1,8 +1,10 @@
 /// Activation arena of one TTT forward/backward pass, sized for `rows` tokens (grown on demand, never shrunk).
-/// Shapes with N = rows: per step k the tensors the backward pass reads; shared scratch for the rest.
+/// Shapes with N = rows: per step k the tensors the backward pass reads (steps k ≥ 1 use only their first n_k
+/// rows, see `DrafterEngine.StepRows`); shared scratch for the rest.
 final class TTTActivations {
     /// Per-step saved tensors.
     final class Step {
+        var hin: UnsafeMutablePointer<Float>!       // [N, H] hidden input out_{k−1} at this step's rows (k ≥ 1)
         var emb: UnsafeMutablePointer<Float>!       // [N, H] frozen embedding of x[t+1+k]
         var rstdIn: UnsafeMutablePointer<Float>!    // [N]
         var rstdHidden: UnsafeMutablePointer<Float>!  // [N]
@@ -78,7 +80,7 @@ final class TTTActivations {
         }
         let n = newRows
         for s in step {
-            s.emb = take(n * H); s.rstdIn = take(n); s.rstdHidden = take(n); s.u = take(n * 2 * H)
+            s.hin = take(n * H); s.emb = take(n * H); s.rstdIn = take(n); s.rstdHidden = take(n); s.u = take(n * 2 * H)
             s.q = take(n * Dq); s.k = take(n * Dkv); s.v = take(n * Dkv); s.rowMax = take(nh * n); s.rowSum = take(nh * n)
             s.o = take(n * Dq); s.h1 = take(n * H); s.rstdPost = take(n); s.y = take(n * H); s.gu = take(n * 2 * I)
             s.out = take(n * H); s.rstdFinal = take(n)

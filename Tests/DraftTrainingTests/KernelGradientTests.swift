@@ -124,41 +124,63 @@ final class KernelGradientTests: XCTestCase {
     }
 
     func testTTTAttention() {
-        for (variant, shift) in [("main", 0), ("first-upload", 2)] {
+        // (name, causal shift, query positions at step k = 2 (nil: all 6), positions of step 1 (nil: all 6))
+        let cases: [(String, Int, [Int32]?, [Int32]?)] = [
+            ("main", 0, nil, nil), ("first-upload", 2, nil, nil), ("compacted rows", 0, [2, 3, 5], [0, 2, 3, 5]),
+        ]
+        for (variant, shift, queryPositions, step1Positions) in cases {
             var rng = Rng()
-            let N = 6, nh = 4, nkv = 2, hd = 4, k = 2, group = nh / nkv
-            let q = rng.values(nh * N * hd), r = rng.values(N * nh * hd)
-            let keys = (0...k).map { _ in rng.values(nkv * N * hd) }, values = (0...k).map { _ in rng.values(nkv * N * hd) }
+            let L = 6, nh = 4, nkv = 2, hd = 4, k = 2, group = nh / nkv
+            let n = queryPositions?.count ?? L, n1 = step1Positions?.count ?? L
+            let rowsPerStep = [L, n1, n]
+            let q = rng.values(nh * n * hd), r = rng.values(n * nh * hd)
+            let keys = (0...k).map { rng.values(nkv * rowsPerStep[$0] * hd) }, values = (0...k).map { rng.values(nkv * rowsPerStep[$0] * hd) }
+            let diagonal1: [Int32]? = queryPositions.map { qp in qp.map { Int32(step1Positions!.firstIndex(of: $0)!) } }
+            func withGeometry<R>(_ body: (TTTAttention.Geometry) -> R) -> R {
+                withPointers([queryPositions ?? [], diagonal1 ?? []]) { p in
+                    body(TTTAttention.Geometry(rows: n, keyRows: L, heads: nh, groupSize: group, headDim: hd, causalShift: shift,
+                                               queryPositions: queryPositions == nil ? nil : p[0],
+                                               diagonalRows: [diagonal1 == nil ? nil : p[1], nil]))
+                }
+            }
+            func pointers(_ arrays: [[Float]]) -> [UnsafeMutablePointer<Float>] {
+                arrays.map { a in let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count); p.initialize(from: a, count: a.count); return p }
+            }
             func forward(_ q: [Float], _ keys: [[Float]], _ values: [[Float]]) -> ([Float], [Float], [Float]) {
-                var out = [Float](repeating: 0, count: N * nh * hd)
-                var mx = [Float](repeating: 0, count: nh * N), sum = mx
-                let kp = keys.map { a -> UnsafeMutablePointer<Float> in let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count); p.initialize(from: a, count: a.count); return p }
-                let vp = values.map { a -> UnsafeMutablePointer<Float> in let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count); p.initialize(from: a, count: a.count); return p }
-                defer { kp.forEach { $0.deallocate() }; vp.forEach { $0.deallocate() } }
-                TTTAttention.forward(out: &out, q: q, keys: kp.map { UnsafePointer($0) }, values: vp.map { UnsafePointer($0) },
-                                     rowMax: &mx, rowSum: &sum, rows: N, heads: nh, groupSize: group, headDim: hd,
-                                     causalShift: shift, threads: 2)
+                var out = [Float](repeating: 0, count: n * nh * hd)
+                var mx = [Float](repeating: 0, count: nh * n), sum = mx
+                let kp = pointers(keys), vp = pointers(values)
+                defer { (kp + vp).forEach { $0.deallocate() } }
+                withGeometry { g in
+                    TTTAttention.forward(out: &out, q: q, keys: kp.map { UnsafePointer($0) }, values: vp.map { UnsafePointer($0) },
+                                         keyRowsPerStep: rowsPerStep, rowMax: &mx, rowSum: &sum, geometry: g, threads: 2)
+                }
                 return (out, mx, sum)
             }
             let (out, mx, sum) = forward(q, keys, values)
             var dq = [Float](repeating: 0, count: q.count)
-            let dK = (0...k).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: nh * N * hd) }
-            let dV = (0...k).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: nh * N * hd) }
-            let kp = keys.map { a -> UnsafeMutablePointer<Float> in let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count); p.initialize(from: a, count: a.count); return p }
-            let vp = values.map { a -> UnsafeMutablePointer<Float> in let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count); p.initialize(from: a, count: a.count); return p }
+            let dK = (0...k).map { UnsafeMutablePointer<Float>.allocate(capacity: nh * rowsPerStep[$0] * hd) }
+            let dV = (0...k).map { UnsafeMutablePointer<Float>.allocate(capacity: nh * rowsPerStep[$0] * hd) }
+            let kp = pointers(keys), vp = pointers(values)
             defer { (dK + dV + kp + vp).forEach { $0.deallocate() } }
-            for p in dK + dV { p.initialize(repeating: 0, count: nh * N * hd) }
-            TTTAttention.backward(dq: &dq, dKeys: dK, dValues: dV, dout: r, out: out, q: q, keys: kp.map { UnsafePointer($0) },
-                                  values: vp.map { UnsafePointer($0) }, rowMax: mx, rowSum: sum, rows: N, heads: nh,
-                                  groupSize: group, headDim: hd, causalShift: shift, threads: 2)
+            for j in 0...k {
+                dK[j].initialize(repeating: 0, count: nh * rowsPerStep[j] * hd)
+                dV[j].initialize(repeating: 0, count: nh * rowsPerStep[j] * hd)
+            }
+            withGeometry { g in
+                TTTAttention.backward(dq: &dq, dKeys: dK, dValues: dV, dout: r, out: out, q: q, keys: kp.map { UnsafePointer($0) },
+                                      values: vp.map { UnsafePointer($0) }, keyRowsPerStep: rowsPerStep, rowMax: mx, rowSum: sum,
+                                      geometry: g, threads: 2)
+            }
             check("attention (\(variant)) ∂q", q, analytic: dq) { Self.weighted(forward($0, keys, values).0, r) }
             for j in 0...k {
                 // Per-query-head gradients reduced onto the KV heads, as the engine does.
-                var dKj = [Float](repeating: 0, count: nkv * N * hd), dVj = dKj
-                HeadLayout.mergeGroups(out: &dKj, headStride: N * hd, rowStride: hd, inp: dK[j], heads: nh, groupSize: group,
-                                       rows: N, headDim: hd, threads: 1)
-                HeadLayout.mergeGroups(out: &dVj, headStride: N * hd, rowStride: hd, inp: dV[j], heads: nh, groupSize: group,
-                                       rows: N, headDim: hd, threads: 1)
+                let rows = rowsPerStep[j]
+                var dKj = [Float](repeating: 0, count: nkv * rows * hd), dVj = dKj
+                HeadLayout.mergeGroups(out: &dKj, headStride: rows * hd, rowStride: hd, inp: dK[j], heads: nh, groupSize: group,
+                                       rows: rows, headDim: hd, threads: 1)
+                HeadLayout.mergeGroups(out: &dVj, headStride: rows * hd, rowStride: hd, inp: dV[j], heads: nh, groupSize: group,
+                                       rows: rows, headDim: hd, threads: 1)
                 check("attention (\(variant)) ∂K_\(j)", keys[j], analytic: dKj) { kj in
                     var ks = keys; ks[j] = kj
                     return Self.weighted(forward(q, ks, values).0, r)

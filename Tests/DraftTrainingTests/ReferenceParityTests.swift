@@ -47,7 +47,7 @@ final class ReferenceParityTests: XCTestCase {
                 let err = zip(got, ref).map { abs($0 - $1) }.max()! / ref.map(abs).max()!
                 worstGrad = max(worstGrad, err)
             }
-            print("parity \(c.name): losses max rel Δ \(worstLoss), gradients max ‖Δ‖∞/‖ref‖∞ \(worstGrad), accuracies \(metrics.accuracies.map { ($0 * 1000).rounded() / 1000 })")
+            print("parity \(c.name) (rows per step \(engine.lastStepRows)): losses max rel Δ \(worstLoss), gradients max ‖Δ‖∞/‖ref‖∞ \(worstGrad), accuracies \(metrics.accuracies.map { ($0 * 1000).rounded() / 1000 })")
             for t in DrafterTensor.allCases {
                 assertTensorsClose(Array(grads[layout.range(t)]), try fixture.expectedTensor("case.\(c.name).grad.\(t.name)"),
                                    relativeToMax: 1e-4, minCosine: 0.99999, "\(c.name) ∂\(t.name)")

@@ -37,14 +37,17 @@ final class RoPETable {
 /// Rotary position embedding, non-interleaved halves (SPEC §7), fused with the token-major → head-major transpose
 /// that attention needs: for `i < hd/2`, `x'_i = x_i cos − x_{i+hd/2} sin`, `x'_{i+hd/2} = x_{i+hd/2} cos + x_i sin`.
 enum RoPE {
-    /// out[heads, N, hd] = RoPE(inp[n, col0 + h·hd + ·], position n + offset); inp rows have stride `stride`.
+    /// out[heads, N, hd] = RoPE(inp[n, col0 + h·hd + ·], position p(n) + offset); inp rows have stride `stride`;
+    /// p(n) = positions[n] (rows of a compacted step), or n when `positions` is nil.
     static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, stride: Int, column col0: Int,
-                        heads: Int, rows N: Int, headDim hd: Int, positionOffset: Int, table: RoPETable, threads: Int) {
+                        heads: Int, rows N: Int, headDim hd: Int, positions: UnsafePointer<Int32>? = nil, positionOffset: Int,
+                        table: RoPETable, threads: Int) {
         let half = hd / 2
         let cosT = table.cos, sinT = table.sin
         parallelRanges(count: N, threads: threads) { _, rows in
             for n in rows {
-                let c = cosT + (n + positionOffset) * half, s = sinT + (n + positionOffset) * half
+                let pos = (positions.map { Int($0[n]) } ?? n) + positionOffset
+                let c = cosT + pos * half, s = sinT + pos * half
                 for h in 0..<heads {
                     let x = inp + n * stride + col0 + h * hd, o = out + (h * N + n) * hd
                     for i in 0..<half {
@@ -60,12 +63,14 @@ enum RoPE {
     /// dinp[n, col0 + h·hd + i] = dout_i cos + dout_{i+hd/2} sin;  dinp[…, i + hd/2] = dout_{i+hd/2} cos − dout_i sin.
     /// Overwrites those columns of dinp.
     static func backward(dinp: UnsafeMutablePointer<Float>, stride: Int, column col0: Int, dout: UnsafePointer<Float>,
-                         heads: Int, rows N: Int, headDim hd: Int, positionOffset: Int, table: RoPETable, threads: Int) {
+                         heads: Int, rows N: Int, headDim hd: Int, positions: UnsafePointer<Int32>? = nil, positionOffset: Int,
+                         table: RoPETable, threads: Int) {
         let half = hd / 2
         let cosT = table.cos, sinT = table.sin
         parallelRanges(count: N, threads: threads) { _, rows in
             for n in rows {
-                let c = cosT + (n + positionOffset) * half, s = sinT + (n + positionOffset) * half
+                let pos = (positions.map { Int($0[n]) } ?? n) + positionOffset
+                let c = cosT + pos * half, s = sinT + pos * half
                 for h in 0..<heads {
                     let g = dout + (h * N + n) * hd, dx = dinp + n * stride + col0 + h * hd
                     for i in 0..<half {
