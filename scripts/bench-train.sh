@@ -48,7 +48,7 @@ for round in $(seq "$ROUNDS"); do
     summary=$("$bin" train --synthetic "samples=$BATCH,length=$LENGTH,hidden=$H,intermediate=$I,heads=$NH,kv-heads=$NKV,vocab=$V,draft-vocab=$VD,mask=$MASK,seed=1" \
       --out "$dir" --max-steps $((STEPS + 1)) --epochs 100000 --batch-sequences "$BATCH" --no-shuffle --schedule constant --lr 1e-5 \
       --checkpoint-every 100000000 --threads "$THREADS" --quiet)
-    peak=$(sed -n 's/.*peak memory \([0-9]*\) MiB.*/\1/p' <<<"$summary")
+    peak=$(sed -n 's/.*peak memory \([0-9]*\) MiB in training steps.*/\1/p' <<<"$summary")
     "$PYTHON" - "$dir/metrics.jsonl" "$cfg" "$peak" "$round" >>"$log" <<'PY'
 import json, sys
 steps = [json.loads(l) for l in open(sys.argv[1]) if '"type":"train"' in l][1:]

@@ -38,31 +38,23 @@ public struct DrafterCheckpoint: Sendable {
 
     public func write(path: String) throws {
         let c = configuration
-        var w = SafeTensorsWriter(metadata: [
+        let layout = weights.layout
+        var entries: [SafeTensorsStream.Entry] = []
+        for (prefix, values) in [("param.", weights.values), ("adam.m.", adamM), ("adam.v.", adamV)] {
+            for t in DrafterTensor.allCases {
+                let range = layout.range(t)
+                entries.append(.init(name: prefix + t.name, dtype: .f32, shape: t.shape(c)) { try $0.write(floats: values[range]) })
+            }
+        }
+        let d2tBytes = d2t.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: v) >> (8 * UInt64($0))) } }
+        entries.append(.init(name: "d2t", dtype: .i64, shape: [d2t.count]) { try $0.write(d2tBytes) })
+        let t2dBytes = t2d.map { $0 ? UInt8(1) : 0 }
+        entries.append(.init(name: "t2d", dtype: .bool, shape: [t2d.count]) { try $0.write(t2dBytes) })
+        try SafeTensorsStream.write(path: path, metadata: [
             ("format", Self.format), ("version", Self.version),
             ("config", JSONWriter.string(c.exportJSON(bosTokenId: bosTokenId, eosTokenId: eosTokenId))),
             ("rope_theta", "\(c.ropeTheta)"), ("adam_step", String(adamStep)), ("state", JSONWriter.string(state)),
-        ])
-        let layout = weights.layout
-        for (prefix, values) in [("param.", weights.values), ("adam.m.", adamM), ("adam.v.", adamV)] {
-            for t in DrafterTensor.allCases {
-                try w.add(prefix + t.name, dtype: .f32, shape: t.shape(c), bytes: Self.littleEndianBytes(values[layout.range(t)]))
-            }
-        }
-        try w.add("d2t", int64s: d2t)
-        try w.add("t2d", bools: t2d)
-        try w.write(path: path)
-    }
-
-    /// fp32 values as little-endian bytes (a bulk copy: 3 × the parameter count per checkpoint).
-    static func littleEndianBytes(_ values: ArraySlice<Float>) -> [UInt8] {
-        #if _endian(little)
-        return values.withUnsafeBytes { Array($0) }
-        #else
-        var w = BinaryWriter()
-        for v in values { w.f32(v) }
-        return w.bytes
-        #endif
+        ], entries: entries)
     }
 
     public static func read(path: String) throws -> DrafterCheckpoint {

@@ -27,16 +27,16 @@ public enum DrafterExport {
         let maps = TargetInputs(embedding: [], d2t: d2t, t2d: t2d)
         do { try maps.validateMaps(c) } catch { throw DraftTrainingError.export(path: directory, message: "\(error)") }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var w = SafeTensorsWriter(metadata: [("format", "pt")])
-        for t in DrafterTensor.allCases {
-            var b = BinaryWriter()
-            for x in weights[t] { b.u16(dtype.encode(x)) }
-            try w.add(t.name, dtype: dtype.dtype, shape: t.shape(c), bytes: b.bytes)
+        var entries: [SafeTensorsStream.Entry] = DrafterTensor.allCases.map { t in
+            let values = weights[t]
+            return .init(name: t.name, dtype: dtype.dtype, shape: t.shape(c)) { try $0.write(halves: values, dtype.encode) }
         }
-        try w.add("d2t", int64s: d2t)
-        try w.add("t2d", bools: t2d)
+        let d2tBytes = d2t.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: v) >> (8 * UInt64($0))) } }
+        entries.append(.init(name: "d2t", dtype: .i64, shape: [d2t.count]) { try $0.write(d2tBytes) })
+        let t2dBytes = t2d.map { $0 ? UInt8(1) : 0 }
+        entries.append(.init(name: "t2d", dtype: .bool, shape: [t2d.count]) { try $0.write(t2dBytes) })
         let modelPath = directory + "/" + modelFile, configPath = directory + "/" + configFile
-        try w.write(path: modelPath)
+        try SafeTensorsStream.write(path: modelPath, metadata: [("format", "pt")], entries: entries)
         var config = c.exportJSON(bosTokenId: bosTokenId, eosTokenId: eosTokenId)
         if case .object(var o) = config, dtype == .bf16 {
             o["torch_dtype"] = .string("bfloat16")

@@ -164,7 +164,7 @@ public final class DrafterTrainer {
         let record = StepRecord(step: step, epoch: Double(position) / Double(order.epochLength), learningRate: lr,
                                 gradientNorm: norm, clipCoefficient: clip, sequences: sums.sequences, tokens: sums.tokens,
                                 losses: sums.meanLosses, accuracies: sums.meanAccuracies, loss: sums.meanLoss,
-                                seconds: Date().timeIntervalSince(start))
+                                seconds: Date().timeIntervalSince(start), peakResidentBytes: ProcessMemory.peakResidentBytes())
         try metrics?.write(record.json)
         try afterStep()
         return record

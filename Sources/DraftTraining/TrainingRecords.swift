@@ -20,6 +20,8 @@ public struct StepRecord: Sendable, Equatable {
     public var loss: Double
     /// Wall time of forward, backward and optimizer.
     public var seconds: Double
+    /// Peak resident memory of the process so far (Linux VmHWM), measured before any checkpoint of this step.
+    public var peakResidentBytes: Int?
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 
@@ -29,6 +31,7 @@ public struct StepRecord: Sendable, Equatable {
             ("loss", .double(loss)), ("ploss", .array(losses.map { .double($0) })), ("acc", .array(accuracies.map { .double($0) })),
             ("grad_norm", .double(gradientNorm)), ("clip", .double(Double(clipCoefficient))), ("sequences", .int(sequences)),
             ("tokens", .int(tokens)), ("seconds", .double(seconds)), ("tokens_per_s", .double(tokensPerSecond)),
+            ("peak_rss_mib", peakResidentBytes.map { .int($0 >> 20) } ?? .null),
         ]))
     }
 }

@@ -175,9 +175,10 @@ struct TrainCommand: Subcommand {
         }
         var lastReport = Date.distantPast
         let started = Date()
-        var tokens = 0, seconds = 0.0
+        var tokens = 0, seconds = 0.0, trainingPeak = 0
         try trainer.run { r in
             tokens += r.tokens
+            trainingPeak = max(trainingPeak, r.peakResidentBytes ?? 0)
             seconds += r.seconds
             guard !quiet, Date().timeIntervalSince(lastReport) >= 2 || r.step == trainer.totalSteps else { return }
             lastReport = Date()
@@ -191,7 +192,9 @@ struct TrainCommand: Subcommand {
                                 eosTokenId: inputs.eosTokenId, dtype: exportDType, to: out)
         var summary = "train: \(out): \(trainer.step) steps, \(tokens) tokens in \(duration(seconds)) (\(Int(Double(tokens) / max(seconds, 1e-9))) tok/s)"
         if let v = trainer.lastValidation { summary += String(format: ", validation loss %.4f acc_0 %.3f", v.loss, v.accuracies[0]) }
-        if let peakBytes = ProcessMemory.peakResidentBytes() { summary += ", peak memory \(peakBytes >> 20) MiB" }
+        if let peakBytes = ProcessMemory.peakResidentBytes() {
+            summary += ", peak memory \(trainingPeak >> 20) MiB in training steps, \(peakBytes >> 20) MiB overall"
+        }
         print(summary)
     }
 

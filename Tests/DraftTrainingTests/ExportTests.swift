@@ -93,3 +93,33 @@ final class ExportTests: XCTestCase {
         }
     }
 }
+
+extension ExportTests {
+    /// The streamed writer (checkpoints, exports) gives the same bytes as `SafeTensorsWriter` for the same tensors.
+    func testStreamedFileEqualsSafeTensorsWriter() throws {
+        let f = try TinyFixture()
+        let checkpoint = DrafterCheckpoint(weights: try f.weights("init."), adamM: try f.weights("train.final.").values,
+                                           adamV: try f.weights("init.").values.map { $0 * $0 }, adamStep: 3,
+                                           d2t: try f.inputs.int64s("vocab_a.d2t"), t2d: try f.inputs.bools("vocab_a.t2d"),
+                                           bosTokenId: 1, eosTokenId: nil, state: .object(JSONObject([("step", .int(3))])))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/c.safetensors"
+        try checkpoint.write(path: path)
+        let streamed = try SafeTensorsFile(path: path)
+        var w = SafeTensorsWriter(metadata: DrafterCheckpoint.format == streamed.metadata["format"]
+            ? [("format", streamed.metadata["format"]!), ("version", streamed.metadata["version"]!), ("config", streamed.metadata["config"]!),
+               ("rope_theta", streamed.metadata["rope_theta"]!), ("adam_step", streamed.metadata["adam_step"]!), ("state", streamed.metadata["state"]!)]
+            : [])
+        for t in streamed.tensors { try w.add(t.name, dtype: t.dtype, shape: t.shape, bytes: try streamed.bytes(t.name)) }
+        XCTAssertEqual(try FileIO.readAll(path: path), w.serialized())
+        let back = try DrafterCheckpoint.read(path: path)
+        XCTAssertEqual(back.weights, checkpoint.weights)
+        XCTAssertEqual(back.adamM, checkpoint.adamM)
+        XCTAssertEqual(back.adamV, checkpoint.adamV)
+        XCTAssertEqual(back.adamStep, 3)
+        XCTAssertEqual(back.d2t, checkpoint.d2t)
+        XCTAssertEqual(back.t2d, checkpoint.t2d)
+        XCTAssertEqual(back.bosTokenId, 1)
+        XCTAssertEqual(back.state, checkpoint.state)
+    }
+}
