@@ -121,45 +121,137 @@ public struct DumpShardReader: Sendable {
 
     public func length(of k: Int) -> Int { container.entries[k].length }
 
-    public func sample(_ k: Int) throws -> DumpSample {
+    /// The decompressed record of sample `k` (checksum and size verified) and its validated field ranges.
+    public func record(_ k: Int) throws -> (raw: [UInt8], parts: DumpRecordParts) {
         let raw = try container.record(k)
-        let L = container.entries[k].length
-        let where_ = "\(path) sample[\(k)]"
-        return try raw.withUnsafeBytes { b throws -> DumpSample in
-            var r = BinaryReader(bytes: b, source: where_)
-            let n = Int(try r.u32("length"))
-            guard n == L else { throw r.error("length", "is \(n), index says \(L)") }
-            let file = try r.u32("source_file")
-            let line = try r.u64("source_line")
-            let rows = Int(try r.u32("logit_rows"))
-            let ids = try r.i32Array(L, "ids")
-            let mask = Array(try r.slice(L, "loss_mask"))
-            if let bad = mask.firstIndex(where: { $0 > 1 }) { throw r.error("loss_mask[\(bad)]", "is \(mask[bad]), expected 0 or 1") }
-            guard let expected = DumpShardFormat.rawSize(length: L, rows: rows, layout: layout), expected == b.count else {
-                throw r.error("record", "is \(b.count) bytes, expected \(DumpShardFormat.rawSize(length: L, rows: rows, layout: layout) ?? -1) for \(L) tokens and \(rows) logit rows")
+        let parts = try raw.withUnsafeBytes { b in
+            try DumpRecordParts(record: b, length: container.entries[k].length, layout: layout, source: "\(path) sample[\(k)]")
+        }
+        return (raw, parts)
+    }
+
+    public func sample(_ k: Int) throws -> DumpSample {
+        let (raw, p) = try record(k)
+        let L = p.length
+        return raw.withUnsafeBytes { b -> DumpSample in
+            func slice(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: b[r]) }
+            func floats(_ r: Range<Int>, _ dtype: StorageDType) -> [Float] {
+                ByteShuffle.unshuffle(slice(r), width: dtype.byteSize).withUnsafeBytes { dtype.decode($0, count: r.count / dtype.byteSize) }
             }
-            let aux = try Self.unshuffle(&r, count: L * layout.auxWidth, dtype: layout.auxDType, field: "aux_hidden")
+            func ints(_ r: Range<Int>) -> [Int32] { (0..<(r.count / 4)).map { Int32(littleEndian: b.loadUnaligned(fromByteOffset: r.lowerBound + 4 * $0, as: Int32.self)) } }
+            let aux = floats(p.auxHidden, layout.auxDType)
             let signal: DumpSample.Signal
             switch layout.signal {
             case .logits:
-                let used = DumpSample.usedLogitRows(mask)
-                guard used.count == rows else { throw r.error("logit_rows", "is \(rows), the loss mask implies \(used.count)") }
                 let vd = layout.draftVocabSize
-                let stored = try Self.unshuffle(&r, count: rows * vd, dtype: .f32, field: "draft_logits")
+                let stored = floats(p.draftLogits!, .f32)
                 var draft = [Float](repeating: 0, count: L * vd)
-                for (j, u) in used.enumerated() { draft.replaceSubrange((u * vd)..<((u + 1) * vd), with: stored[(j * vd)..<((j + 1) * vd)]) }
-                let argmax = try r.i32Array(L, "target_argmax")
-                signal = .logits(draft: draft, argmax: argmax)
+                for (j, u) in p.usedRows.enumerated() { draft.replaceSubrange((u * vd)..<((u + 1) * vd), with: stored[(j * vd)..<((j + 1) * vd)]) }
+                signal = .logits(draft: draft, argmax: ints(p.targetArgmax!))
             case .hidden:
-                signal = .hidden(try Self.unshuffle(&r, count: L * layout.hiddenSize, dtype: layout.hiddenDType, field: "final_hidden"))
+                signal = .hidden(floats(p.finalHidden!, layout.hiddenDType))
             }
-            return DumpSample(ids: ids, lossMask: mask, auxHidden: aux, signal: signal, sourceFile: file, sourceLine: line)
+            return DumpSample(ids: ints(p.ids), lossMask: Array(slice(p.lossMask)), auxHidden: aux, signal: signal,
+                              sourceFile: p.sourceFile, sourceLine: p.sourceLine)
         }
     }
 
-    static func unshuffle(_ r: inout BinaryReader, count: Int, dtype: StorageDType, field: String) throws -> [Float] {
-        let planes = try r.slice(count * dtype.byteSize, field)
-        let bytes = ByteShuffle.unshuffle(planes, width: dtype.byteSize)
-        return bytes.withUnsafeBytes { dtype.decode($0, count: count) }
+    /// Sample `k`'s arrays in their stored dtypes, little-endian, unshuffled: `ids` i32 `[L]`, `loss_mask` u8 `[L]`,
+    /// `aux_hidden` `[L, A·H]` in the aux dtype, then `draft_logits` f32 `[L, Vd]` (unused rows zero) and
+    /// `target_argmax` i32 `[L]`, or `final_hidden` `[L, H]` in the hidden dtype. What `inspect --out` exports.
+    public func storedArrays(_ k: Int) throws -> [StoredArray] {
+        let (raw, p) = try record(k)
+        let L = p.length
+        return raw.withUnsafeBytes { b -> [StoredArray] in
+            func bytes(_ r: Range<Int>) -> [UInt8] { Array(b[r]) }
+            func planes(_ r: Range<Int>, _ w: Int) -> [UInt8] { ByteShuffle.unshuffle(UnsafeRawBufferPointer(rebasing: b[r]), width: w) }
+            var out = [
+                StoredArray(name: "ids", dtype: "i32", shape: [L], bytes: bytes(p.ids)),
+                StoredArray(name: "loss_mask", dtype: "u8", shape: [L], bytes: bytes(p.lossMask)),
+                StoredArray(name: "aux_hidden", dtype: layout.auxDType.rawValue, shape: [L, layout.auxWidth],
+                            bytes: planes(p.auxHidden, layout.auxDType.byteSize)),
+            ]
+            switch layout.signal {
+            case .logits:
+                let rowBytes = layout.draftVocabSize * 4
+                let stored = planes(p.draftLogits!, 4)
+                var full = [UInt8](repeating: 0, count: L * rowBytes)
+                for (j, u) in p.usedRows.enumerated() {
+                    full.replaceSubrange((u * rowBytes)..<((u + 1) * rowBytes), with: stored[(j * rowBytes)..<((j + 1) * rowBytes)])
+                }
+                out.append(StoredArray(name: "draft_logits", dtype: "f32", shape: [L, layout.draftVocabSize], bytes: full))
+                out.append(StoredArray(name: "target_argmax", dtype: "i32", shape: [L], bytes: bytes(p.targetArgmax!)))
+            case .hidden:
+                out.append(StoredArray(name: "final_hidden", dtype: layout.hiddenDType.rawValue, shape: [L, layout.hiddenSize],
+                                       bytes: planes(p.finalHidden!, layout.hiddenDType.byteSize)))
+            }
+            return out
+        }
+    }
+}
+
+/// One array of a dump sample in its stored dtype (`i32`, `u8`, `bf16`, `f16`, `f32`), little-endian bytes.
+public struct StoredArray: Sendable, Equatable {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+    public var bytes: [UInt8]
+}
+
+/// The validated byte ranges of one decompressed dump record (docs/shard-format.md, "Dump record").
+/// Shuffled ranges (`auxHidden`, `draftLogits`, `finalHidden`) hold byte planes.
+public struct DumpRecordParts: Sendable, Equatable {
+    public var length: Int
+    public var sourceFile: UInt32
+    public var sourceLine: UInt64
+    /// Rows `u` whose logits are stored, ascending (logits signal); empty for the hidden signal.
+    public var usedRows: [Int]
+    public var prefix: Range<Int>
+    public var ids: Range<Int>
+    public var lossMask: Range<Int>
+    public var auxHidden: Range<Int>
+    public var draftLogits: Range<Int>?
+    public var targetArgmax: Range<Int>?
+    public var finalHidden: Range<Int>?
+
+    /// Parses and checks a record: its length against the index, loss-mask values, the stored row count against
+    /// the mask, and the exact total size.
+    public init(record b: UnsafeRawBufferPointer, length L: Int, layout: DumpLayout, source: String) throws(BinaryFormatError) {
+        var r = BinaryReader(bytes: b, source: source)
+        let n = Int(try r.u32("length"))
+        guard n == L else { throw r.error("length", "is \(n), index says \(L)") }
+        sourceFile = try r.u32("source_file")
+        sourceLine = try r.u64("source_line")
+        let rows = Int(try r.u32("logit_rows"))
+        let expected = DumpShardFormat.rawSize(length: L, rows: rows, layout: layout)
+        guard let expected, expected == b.count else {
+            throw r.error("record", "is \(b.count) bytes, expected \(expected ?? -1) for \(L) tokens and \(rows) logit rows")
+        }
+        length = L
+        prefix = 0..<DumpShardFormat.prefixSize
+        var at = DumpShardFormat.prefixSize  // the total size is checked above, so every range below is inside the record
+        func take(_ count: Int) -> Range<Int> {
+            defer { at += count }
+            return at..<(at + count)
+        }
+        ids = take(4 * L)
+        lossMask = take(L)
+        let mask = UnsafeRawBufferPointer(rebasing: b[lossMask])
+        if let bad = mask.firstIndex(where: { $0 > 1 }) { throw r.error("loss_mask[\(bad)]", "is \(mask[bad]), expected 0 or 1", at: lossMask.lowerBound + bad) }
+        auxHidden = take(L * layout.auxWidth * layout.auxDType.byteSize)
+        switch layout.signal {
+        case .logits:
+            usedRows = DumpSample.usedLogitRows(Array(mask))
+            guard usedRows.count == rows else { throw r.error("logit_rows", "is \(rows), the loss mask implies \(usedRows.count)", at: 16) }
+            draftLogits = take(rows * layout.draftVocabSize * 4)
+            targetArgmax = take(4 * L)
+            finalHidden = nil
+        case .hidden:
+            guard rows == 0 else { throw r.error("logit_rows", "is \(rows), expected 0 for the hidden signal", at: 16) }
+            usedRows = []
+            draftLogits = nil
+            targetArgmax = nil
+            finalHidden = take(L * layout.hiddenSize * layout.hiddenDType.byteSize)
+        }
     }
 }
