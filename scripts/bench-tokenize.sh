@@ -30,16 +30,18 @@ tok=$data/tokenizers/llama-3.2
 tpl=$data/chat-templates/meta-llama-Llama-3.1-8B-Instruct.jinja
 raw=docs/benchmarks/tokenize.jsonl
 : > "$raw.tmp"
-for threads in 1 2; do
-  dump=(); [ "$threads" = 1 ] && dump=(--dump .cache/bench/tokenize-python.jsonl)
-  "$venv/bin/python" scripts/bench/bench_tokenize_py.py --input "$conv" --tokenizer-dir "$tok" --template "$tpl" \
-    --limit-mb "$pymb" --threads "$threads" --runs "$runs" "${dump[@]}" | grep '"summary"' \
-    | sed "s/^{/{\"impl\": \"python\", \"mb\": $pymb, /" | tee -a "$raw.tmp"
-done
 bytes=$(stat -c %s "$conv")
+# Python and eagleprep runs alternate (python, eagleprep, python, …) so both see the same machine load: on a shared
+# 2-core machine the load changes by minutes, and a ratio of medians taken minutes apart would measure the load.
+# One untimed eagleprep warm-up per thread count (page cache); Python's tokenizer load is outside its clock.
 for threads in 1 2; do
-  times=()
+  times=(); pyruns=()
   for run in $(seq 0 "$runs"); do
+    if [ "$run" -gt 0 ]; then
+      dump=(); [ "$threads" = 1 ] && [ "$run" = 1 ] && dump=(--dump .cache/bench/tokenize-python.jsonl)
+      pyruns+=("$("$venv/bin/python" scripts/bench/bench_tokenize_py.py --input "$conv" --tokenizer-dir "$tok" --template "$tpl" \
+        --limit-mb "$pymb" --threads "$threads" --runs 1 "${dump[@]}" 2>/dev/null | grep '"summary"')")
+    fi
     out=.cache/bench/tokenize-out-$threads
     rm -rf "$out"
     start=$EPOCHREALTIME
@@ -48,6 +50,17 @@ for threads in 1 2; do
     end=$EPOCHREALTIME
     [ "$run" -gt 0 ] && times+=("$(awk "BEGIN{print $end - $start}")")
   done
+  "$venv/bin/python" - "$pymb" "${pyruns[@]}" <<'PY' | tee -a "$raw.tmp"
+import json, statistics, sys
+runs = [json.loads(r) for r in sys.argv[2:]]
+each = [r["median_seconds"] for r in runs]
+conv = [r["median_conversations_per_s"] for r in runs]
+mbps = [r["median_mb_per_s"] for r in runs]
+print(json.dumps({"impl": "python", "mb": float(sys.argv[1]), "threads": runs[0]["threads"], "runs": len(runs),
+                  "each_seconds": each, "median_conversations_per_s": statistics.median(conv),
+                  "median_mb_per_s": statistics.median(mbps), "transformers": runs[0].get("transformers"),
+                  "tokenizers": runs[0].get("tokenizers")}))
+PY
   records=$(grep -o 'read [0-9]*' .cache/bench/tokenize-summary.txt | grep -o '[0-9]*')
   printf '{"impl": "eagleprep", "threads": %d, "mb": %s, "bytes": %d, "records": %d, "seconds": [%s]}\n' \
     "$threads" "$mb" "$bytes" "$records" "$(IFS=,; echo "${times[*]}")" | tee -a "$raw.tmp"
@@ -55,7 +68,7 @@ done
 .build/release/eagleprep inspect .cache/bench/tokenize-out-1 --jsonl > .cache/bench/tokenize-swift.jsonl
 mv "$raw.tmp" "$raw"
 "$venv/bin/python" - "$raw" <<'PY'
-import json, statistics, sys
+import json, os, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 py = {r["threads"]: r for r in rows if r["impl"] == "python"}
 sw = {r["threads"]: r for r in rows if r["impl"] == "eagleprep"}
@@ -70,7 +83,8 @@ out = ["# Tokenize-stage throughput", "",
        "and mask, 2048-token length rule. Python: `apply_chat_template` + `tokenizer(...)` + the reference's string-split",
        "mask (the EAGLE-3 path, `scripts/bench/bench_tokenize_py.py`; N processes for N threads). eagleprep: the",
        "`tokenize` command end to end (read, render, tokenize, mask, compress, write shards, fsync). Medians of the timed",
-       "runs, all in the same run of the script.", "",
+       "runs; Python and eagleprep runs alternate within the script so both see the same machine load.",
+       f"Machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}.", "",
        "| implementation | threads | input MB | conversations/s | MB/s | ratio vs Python (same threads) |", "|---|---|---|---|---|---|"]
 for t in (1, 2):
     p, s = py.get(t), sw.get(t)

@@ -35,6 +35,7 @@ struct ForwardCommand: Subcommand {
         if args.flag("benchmark") { return try benchmark(args, modelPath: modelPath, threads: threads) }
         let input = try args.required("input"), out = try args.required("out")
         var sequences: [[Int32]] = []
+        var lineNumbers: [Int] = []
         let reader = try LineReader(path: input)
         while let line = try reader.nextLine() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
@@ -53,10 +54,17 @@ struct ForwardCommand: Subcommand {
                 seq.append(Int32(i))
             }
             sequences.append(seq)
+            lineNumbers.append(reader.lineNumber)
         }
+        guard !sequences.isEmpty else { throw FileError(path: input, message: "no {\"ids\": [...]} lines") }
         BLAS.threadCount = threads
         let model = try ModelLoader.load(path: modelPath, threads: threads)
         let c = model.configuration
+        for (k, seq) in sequences.enumerated() {
+            if let bad = seq.first(where: { Int($0) >= c.vocabularySize }) {
+                throw InputLineError(path: input, line: lineNumbers[k], message: "id \(bad) is outside the model's vocabulary 0..<\(c.vocabularySize)")
+            }
+        }
         let n = c.layerCount
         let output = try model.forward(sequences: sequences, options: ForwardOptions(hiddenStates: Array(0...n), finalRows: .all, threads: threads))
         var writer = SafeTensorsWriter(metadata: [("model", modelPath), ("hidden_states", "hugging_face: 0 = embeddings, i = input of layer i, \(n) = after the final norm")])
