@@ -60,7 +60,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DraftTrainingTests", dependencies: ["DraftTraining", "TestSupport", "SafeTensors"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport", "TargetModel", "SafeTensors"]),
+        .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport", "TargetModel", "SafeTensors", "EagleCore", "Shards"]),
     ],
     swiftLanguageModes: [.v6]
 )

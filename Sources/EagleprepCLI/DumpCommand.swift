@@ -92,8 +92,8 @@ struct DumpCommand: Subcommand {
                 last = Date()
                 let rate = Double(p.tokens) / max(p.seconds, 1e-9)
                 let eta = p.samples > 0 ? p.seconds / Double(p.samples) * Double(p.samplesTotal - p.samples) : 0
-                printError(String(format: "dump: %d/%d samples, %.0f tokens/s, %.1f MB written, ratio %.2f, ETA %.0f s",
-                                  p.samples, p.samplesTotal, rate, Double(p.bytesWritten) / 1e6,
+                printError(String(format: "dump: %d/%d samples, %.1f samples/s, %.0f tokens/s, %.1f MB written, ratio %.2f, ETA %.0f s",
+                                  p.samples, p.samplesTotal, Double(p.samples) / max(p.seconds, 1e-9), rate, Double(p.bytesWritten) / 1e6,
                                   Double(p.rawBytes) / Double(max(p.bytesWritten, 1)), eta))
             }
         print(String(format: "dump: %@: %d samples, %d tokens, %.1f MB stored (%.1f MB raw, ratio %.2f), %.0f bytes/token", out,

@@ -13,6 +13,7 @@ public enum EagleprepMain {
         DumpCommand.self,
         InspectCommand.self,
         VerifyCommand.self,
+        MergeManifestsCommand.self,
         EncodeCommand.self,
         DecodeCommand.self,
         BenchCommand.self,

@@ -1,5 +1,6 @@
 import EagleCore
 import Foundation
+import Shards
 import TokenShards
 import Tokenization
 import TrainingData
@@ -9,18 +10,30 @@ import Glibc
 
 struct InspectCommand: Subcommand {
     static let name = "inspect"
-    static let summary = "Summarise a tokenize output directory, view one sample's loss mask, or export samples as JSONL."
-    static let usage = "DIR [--sample K [--tokenizer PATH] [--plain]] [--jsonl]"
+    static let summary = "Summarise a tokenize or dump output, view or export one sample, or export token samples as JSONL."
+    static let usage = "DIR [--sample K [--tokenizer PATH] [--plain] | --out FILE.safetensors] [--jsonl] [--size-samples N]"
     static let options: [OptionSpec] = [
-        .value("sample", "K", "Show sample K (0-based, in output order) with its supervised tokens highlighted."),
+        .value("sample", "K", "Show sample K (0-based, in output order); tokenize outputs: with its supervised tokens highlighted."),
+        .value("out", "FILE", "Dump outputs, with --sample: write the sample's arrays (ids, loss_mask, aux_hidden, and draft_logits + target_argmax or final_hidden) as safetensors in their stored dtypes."),
         .value("tokenizer", "PATH", "Tokenizer for --sample (default: the manifest's model is not stored; ids are shown without it)."),
         .flag("plain", "Mark supervised tokens with ⟦…⟧ instead of colours (the default when stdout is not a terminal)."),
         .flag("jsonl", "Write one {\"ids\": [...], \"loss_mask\": [...]} line per sample, in order."),
+        .value("size-samples", "N", "Dump outputs: samples used to estimate stored bytes per component (default 64; 0: skip)."),
     ]
+    static let discussion = """
+    DIR is a `tokenize` or `dump` output directory (the kind is read from manifest.json's `format`), or for dumps a
+    manifest file (e.g. one written by `merge-manifests`).
+    """
 
     static func run(_ args: ParsedArguments) throws {
         guard args.positionals.count == 1 else { throw UsageError("expected exactly one directory") }
         let dir = args.positionals[0]
+        let candidate = FileIO.isDirectory(dir) ? dir + "/manifest.json" : dir
+        if FileIO.exists(candidate),
+           (try? JSONParser.parse(bytes: FileIO.readAll(path: candidate, limit: 1 << 28))["format"]?.stringValue) == DumpDataset.format {
+            return try InspectDump.run(path: dir, args: args)
+        }
+        if args.string("out") != nil { throw UsageError("--out exports dump samples; \(dir) is not a dump output") }
         let manifestPath = dir + "/manifest.json"
         guard FileIO.exists(manifestPath) else { throw FileError(path: dir, message: "no manifest.json: not a finished tokenize output") }
         let manifest = try JSONParser.parse(bytes: FileIO.readAll(path: manifestPath))

@@ -120,6 +120,8 @@ public struct DumpShardReader: Sendable {
     }
 
     public func length(of k: Int) -> Int { container.entries[k].length }
+    /// The container's index entries (frame offsets, sizes, lengths, checksums).
+    public var containerEntries: [RecordContainerReader.Entry] { container.entries }
 
     /// The decompressed record of sample `k` (checksum and size verified) and its validated field ranges.
     public func record(_ k: Int) throws -> (raw: [UInt8], parts: DumpRecordParts) {

@@ -49,6 +49,8 @@ public enum DumpError: Error, CustomStringConvertible {
     case tooFewLayers(Int)
     case settingsDiffer(directory: String, differences: [String])
     case vocabularyMismatch(String)
+    /// Writing the output failed (disk full, I/O error…); the partial shard was removed, finished shards are intact.
+    case writeFailed(directory: String, underlying: Error)
 
     public var description: String {
         switch self {
@@ -56,6 +58,9 @@ public enum DumpError: Error, CustomStringConvertible {
         case .settingsDiffer(let dir, let diffs):
             "\(dir) holds a dump with other settings; use another --out or delete it. Differences:\n  " + diffs.joined(separator: "\n  ")
         case .vocabularyMismatch(let m): m
+        case .writeFailed(let dir, let e):
+            "writing the dump into \(dir) failed: \(e)\n(disk full or I/O error? The unfinished shard was removed and the finished "
+                + "shards are intact: free space and re-run the same command to resume.)"
         }
     }
 }
@@ -154,6 +159,13 @@ public struct DumpStage {
             if readers[shard.path] == nil { readers = [shard.path: try TokenShardReader(path: shard.path)] }
             return try readers[shard.path]!.sample(global - shard.firstSample)
         }
+        /// Runs a write; on a file error the unfinished shard is dropped (its writer removes the partial file) first.
+        func written<T>(_ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as FileError {
+                writer = nil
+                throw DumpError.writeFailed(directory: outputDirectory, underlying: e)
+            }
+        }
         func closeShard(endSample: Int) throws {
             guard let w = writer else { return }
             counts.storedBytes += w.bytesWritten
@@ -162,7 +174,7 @@ public struct DumpStage {
             meta["settings_sha256"] = .string(settingsHash)
             meta["end_sample"] = .int(endSample)
             meta["counts_after"] = counts.json
-            try w.finish(metadata: meta)
+            try written { try w.finish(metadata: meta) }
             shards.append(Self.shardEntry(shards.count, w.sampleCount, (try? FileManager.default.attributesOfItem(atPath: w.path)[.size] as? Int) ?? 0))
             writer = nil
             shardRaw = 0
@@ -181,11 +193,11 @@ public struct DumpStage {
             let dumped = try dumpBatch(batch.map(\.sample))
             for (item, d) in zip(batch, dumped) {
                 if writer == nil {
-                    writer = try DumpShardWriter(path: outputDirectory + "/" + Self.shardName(shards.count), layout: layout,
-                                                 compressionLevel: settings.compressionLevel)
+                    let path = outputDirectory + "/" + Self.shardName(shards.count)
+                    writer = try written { try DumpShardWriter(path: path, layout: layout, compressionLevel: settings.compressionLevel) }
                 }
                 let before = writer!.rawBytes
-                try writer!.append(d)
+                try written { try writer!.append(d) }
                 counts.rawBytes += writer!.rawBytes - before
                 shardRaw += writer!.rawBytes - before
                 counts.samples += 1
@@ -202,10 +214,11 @@ public struct DumpStage {
         manifest["version"] = .int(1)
         manifest["settings"] = .object(settingsJSON)
         manifest["layout"] = layout.json
+        manifest["compression"] = .object(JSONObject([("codec", .string("zstd")), ("level", .int(Int(settings.compressionLevel)))]))
         manifest["shards"] = .array(shards)
         manifest["counts"] = counts.json
         manifest["complete"] = .bool(true)
-        try FileIO.writeAtomically(path: manifestPath, bytes: Array(JSONWriter.string(.object(manifest)).utf8))
+        try written { try FileIO.writeAtomically(path: manifestPath, bytes: Array(JSONWriter.string(.object(manifest)).utf8)) }
         return counts
     }
 

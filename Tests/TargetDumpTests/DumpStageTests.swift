@@ -59,13 +59,15 @@ final class DumpStageTests: XCTestCase {
         try ModelLoader.load(path: TestSupport.packageRoot + "/Tests/TargetModelTests/Fixtures/tiny-llama", threads: 1)
     }
 
-    func stage(_ tokens: TokenDirectory, _ model: TargetModel, out: String, auxDType: StorageDType = .f32, signal: TargetSignalKind = .logits) -> DumpStage {
+    func stage(_ tokens: TokenDirectory, _ model: TargetModel, out: String, auxDType: StorageDType = .f32, signal: TargetSignalKind = .logits,
+               worker: (Int, Int) = (0, 1), tokensPerBatch: Int = 120) -> DumpStage {
         var s = DumpSettings(auxLayers: [2, 4, 5], identity: JSONObject([("target.architecture", .string("tiny"))]))
         s.auxDType = auxDType
         s.signal = signal
         s.hiddenDType = .f32
         s.samplesPerShard = 4
-        s.tokensPerBatch = 120
+        s.tokensPerBatch = tokensPerBatch
+        (s.workerIndex, s.workerCount) = worker
         let draftIds: [Int32] = (0..<48).map { Int32($0 * 5) }
         return DumpStage(model: model, tokens: tokens, draftIds: draftIds, settings: s, outputDirectory: out, threads: 2)
     }
