@@ -5,6 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build || exit 1
+# The Python shard-reader test's numpy + zstandard venv (.cache/python-env); without it that test fails under CI=true.
+scripts/python-env.sh >/dev/null || echo "test.sh: scripts/python-env.sh failed; the Python reader test cannot run" >&2
 mkdir -p .build
 log=.build/test-output.txt
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing 2>&1 \
