@@ -32,8 +32,10 @@ let package = Package(
         .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards", "ChatTemplates"]),
         .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
         .target(name: "DraftTraining", dependencies: ["EagleCore", "LinearAlgebra", "SafeTensors", "DraftVocabulary"], swiftSettings: release),
+        .target(name: "SpeculativeDecoding", dependencies: ["EagleCore", "LinearAlgebra", "TargetModel", "DraftTraining"], swiftSettings: release),
         .target(name: "EagleprepCLI", dependencies: [
             "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards", "DraftTraining",
+            "SpeculativeDecoding",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -59,6 +61,8 @@ let package = Package(
         .testTarget(name: "TargetModelTests", dependencies: ["TargetModel", "TestSupport", "SafeTensors", "GGUF"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DraftTrainingTests", dependencies: ["DraftTraining", "TestSupport", "SafeTensors"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SpeculativeDecodingTests", dependencies: ["SpeculativeDecoding", "TargetModel", "DraftTraining", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport", "TargetModel", "SafeTensors", "EagleCore", "Shards"]),
     ],

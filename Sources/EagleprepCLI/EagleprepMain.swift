@@ -22,6 +22,7 @@ public enum EagleprepMain {
         GenerateCommand.self,
         TrainCommand.self,
         ExportCommand.self,
+        EvalCommand.self,
     ]
 
     public static var overview: String {

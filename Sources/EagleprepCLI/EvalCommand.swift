@@ -1,0 +1,137 @@
+import ChatTemplates
+import Conversations
+import DraftTraining
+import EagleCore
+import Foundation
+import LinearAlgebra
+import SpeculativeDecoding
+import TargetModel
+import Tokenization
+import TrainingData
+
+/// `eagleprep eval`: speculative decoding with the target and a trained EAGLE-3 drafter on a set of prompts,
+/// checked token for token against plain greedy decoding, with acceptance lengths and wall-clock speedup.
+struct EvalCommand: Subcommand {
+    static let name = "eval"
+    static let summary = "Speculative decoding with target + drafter: lossless check, acceptance length tau, speedup."
+    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--max-new-tokens N] [--out FILE.json]"
+    static let options: [OptionSpec] = ModelAssets.options + [
+        .value("drafter", "DIR", "Drafter export (config.json + model.safetensors, as 'eagleprep train'/'export' write)."),
+        .value("input", "FILE", "Prompts: conversations (JSON array or JSONL) in any format 'tokenize' reads."),
+        .value("format", "FMT", "auto (default), messages, sharegpt or alpaca."),
+        .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth))."),
+        .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
+        .value("limit", "N", "Evaluate only the first N prompts."),
+        .value("out", "FILE.json", "Write the full report (settings, per prompt, overall) as JSON."),
+        .value("threads", "N", "Threads (default: all cores)."),
+        .value("date", "YYYY-MM-DD", "The date strftime_now returns in templates (default: today)."),
+        .flag("quiet", "No progress on stderr."),
+    ]
+    static let discussion = """
+    Each prompt is the conversation up to its last assistant turn (or all of it when it ends with a user turn),
+    rendered with the model's chat template and add_generation_prompt. It is decoded twice at temperature 0:
+    plain greedy with the target alone (the baseline and the ground truth), then speculatively: per round the
+    drafter proposes K tokens in a chain from the target's fused aux features (its own KV cache, each output fed
+    back with its token), the target verifies them in one forward pass, the longest prefix equal to the target's
+    own choices is kept plus the target's next token, and rejected positions are dropped from both KV caches.
+    Decoding stops at the tokenizer's EOS, the template's end-of-turn token or --max-new-tokens.
+
+    Reported per prompt and overall: tau (tokens committed per verification round; 1 = nothing accepted), the
+    acceptance rate at each draft position j (accepted / rounds that reached j), wall-clock times and speedup
+    (plain / speculative, prefill included in both), and whether the outputs are identical. A divergence is
+    reported with the target's logit gap between the two tokens there; the command then exits with status 1.
+    A drafter made for another target (hidden size, vocabulary size, d2t/t2d, aux width) is refused.
+    """
+
+    static func run(_ args: ParsedArguments) throws {
+        try args.noPositionals()
+        let modelPath = try args.required("model"), drafterPath = try args.required("drafter"), input = try args.required("input")
+        let threads = try args.int("threads", default: System.coreCount, range: 1...1024)!
+        let depth = try args.int("depth", default: 6, range: 1...SpeculativeDecoder.maxDepth)!
+        let maxNew = try args.int("max-new-tokens", default: 256, range: 1...(1 << 20))!
+        let limit = try args.int("limit", range: 1...Int.max)
+        let out = args.string("out")
+        let quiet = args.flag("quiet")
+        let format: ConversationFormat? = try {
+            guard let f = args.string("format"), f != "auto" else { return nil }
+            guard let v = ConversationFormat(rawValue: f) else { throw UsageError("--format must be auto, messages, sharegpt or alpaca, got '\(f)'") }
+            return v
+        }()
+        guard FileIO.exists(input) else { throw FileError(path: input, message: "no such input file") }
+        BLAS.threadCount = threads
+
+        let assets = try ModelAssets.load(args)
+        let tokenizer = assets.tokenizer
+        let renderer = TemplateRenderer(template: assets.template,
+                                        baseOptions: RenderOptions(date: try ModelAssets.date(args) ?? TemplateDate.now(),
+                                                                   variables: assets.specialTokenVariables))
+        let model = try ModelLoader.load(path: modelPath, threads: threads)
+        let drafter = try DrafterModel.load(directory: drafterPath, target: model)
+        var stops = Set(model.configuration.eosTokenIds.map(Int32.init))
+        if let eos = tokenizer.eosTokenId { stops.insert(eos) }
+        if let eot = try? SampleBuilder.detectEndOfTurn(renderer: renderer, encode: { tokenizer.encode($0) },
+                                                        specialIds: Set(tokenizer.specialTokenIds)) {
+            stops.insert(eot)
+        }
+        let decoder = try SpeculativeDecoder(target: model, drafter: drafter, depth: depth, stopTokens: stops, threads: threads)
+
+        // Prompts first (rendering errors surface before any decoding).
+        var prompts: [(index: Int, line: Int, ids: [Int32])] = []
+        var rejected = 0
+        try ConversationReader(path: input, format: format).forEach { result in
+            if let limit, prompts.count >= limit { return }
+            switch result {
+            case .failure(let rejection):
+                rejected += 1
+                if !quiet { printError("eval: skipped \(rejection)") }
+            case .success(let c):
+                let endsWithAssistant = !c.messages.isEmpty && c.role(at: c.messages.count - 1) == "assistant"
+                let upTo = endsWithAssistant ? c.messages.count - 1 : c.messages.count
+                let text = try renderer.render(messages: Array(c.messages[..<upTo]), tools: c.tools, addGenerationPrompt: true)
+                let ids = tokenizer.encode(text, addSpecialTokens: false)
+                guard !ids.isEmpty else { throw FileError(path: input, message: "line \(c.line): the rendered prompt is empty") }
+                prompts.append((c.index, c.line, ids))
+            }
+        }
+        guard !prompts.isEmpty else { throw FileError(path: input, message: "no prompts (\(rejected) records rejected)") }
+
+        var settings = JSONObject([
+            ("model", .string(modelPath)), ("drafter", .string(drafterPath)), ("input", .string(input)),
+            ("depth", .int(depth)), ("max_new_tokens", .int(maxNew)), ("threads", .int(threads)),
+            ("drafter_config", .object(JSONObject([
+                ("hidden_size", .int(drafter.configuration.hiddenSize)), ("intermediate_size", .int(drafter.configuration.intermediateSize)),
+                ("num_attention_heads", .int(drafter.configuration.headCount)), ("num_key_value_heads", .int(drafter.configuration.kvHeadCount)),
+                ("vocab_size", .int(drafter.configuration.targetVocabSize)), ("draft_vocab_size", .int(drafter.configuration.draftVocabSize)),
+            ]))),
+        ])
+        settings["stop_tokens"] = .array(stops.sorted().map { .int(Int($0)) })
+        var report = EvaluationReport(settings: settings, depth: depth)
+
+        // Warm-up (thread pools, page faults), untimed.
+        _ = try decoder.evaluate(prompt: prompts[0].ids, maxNewTokens: min(maxNew, 4))
+        let start = Date()
+        for (n, p) in prompts.enumerated() {
+            let ev = try decoder.evaluate(prompt: p.ids, maxNewTokens: maxNew)
+            report.entries.append(.init(index: p.index, line: p.line, evaluation: ev))
+            if !quiet {
+                let elapsed = Date().timeIntervalSince(start)
+                let eta = elapsed / Double(n + 1) * Double(prompts.count - n - 1)
+                let s = report.overall
+                printError(String(format: "eval: %d/%d prompts, %d tokens, tau %.2f (this prompt %.2f), speedup %.2fx, %.1f s elapsed, ETA %.0f s%@",
+                                  n + 1, prompts.count, report.newTokens, s.tau ?? 0, ev.statistics.tau ?? 0,
+                                  report.plainSeconds / max(report.speculativeSeconds, 1e-12), elapsed, eta,
+                                  ev.isLossless ? "" : " — OUTPUT DIFFERS"))
+            }
+        }
+        print(report.table, terminator: "")
+        if let out {
+            try FileIO.writeAtomically(path: out, bytes: Array((JSONWriter.string(report.json) + "\n").utf8))
+            print("eval: report written to \(out)")
+        }
+        let bad = report.divergent
+        if !bad.isEmpty {
+            throw FileError(path: input, message: "speculative output differs from plain greedy decoding for \(bad.count) prompt(s): lines "
+                            + bad.map { String($0.line) }.joined(separator: ", "))
+        }
+    }
+}
