@@ -1,3 +1,5 @@
+import EagleCore
+
 /// How sequences are grouped into optimizer steps.
 public enum Batching: Sendable, Equatable {
     /// A fixed number of sequences per step, each its own micro-batch (the reference: 2 = gradient accumulation 2

@@ -1,3 +1,4 @@
+import EagleCore
 /// The 13 trainable tensors in SPEC §7 order, with their export names. The flat parameter, gradient and Adam
 /// arenas store them contiguously in this order, so `q|k|v` and `gate|up` are each one matrix (fused matmuls) and
 /// the optimizer is one loop.
@@ -123,35 +124,5 @@ public struct DrafterWeights: Sendable, Equatable {
             precondition(newValue.count == layout.counts[t.rawValue], "tensor \(t.name): size mismatch")
             values.replaceSubrange(layout.range(t), with: newValue)
         }
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator for weight init and data order.
-public struct SplitMix64: Sendable, Equatable {
-    public private(set) var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// Uniform in 0..<n (n > 0), without modulo bias (Lemire's method).
-    public mutating func next(below n: Int) -> Int {
-        precondition(n > 0)
-        let bound = UInt64(n)
-        var m = next().multipliedFullWidth(by: bound)
-        if m.low < bound {
-            let threshold = (0 &- bound) % bound
-            while m.low < threshold { m = next().multipliedFullWidth(by: bound) }
-        }
-        return Int(m.high)
     }
 }

@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 
 /// How the next token is chosen. `temperature == 0` is greedy (full-vocabulary argmax, first index on ties).
@@ -135,7 +136,7 @@ enum Sampler {
             let kept = probabilities.reduce(0, +)
             for i in probabilities.indices { probabilities[i] /= kept }
         }
-        let u = random.nextUnitDouble()
+        let u = random.nextUnit()
         var cumulative = 0.0
         for (i, p) in probabilities.enumerated() {
             cumulative += p
@@ -143,19 +144,4 @@ enum Sampler {
         }
         return candidates[candidates.count - 1].id
     }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, well-mixed generator; fixed by its seed on every platform.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

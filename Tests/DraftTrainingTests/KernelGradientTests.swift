@@ -1,3 +1,4 @@
+import EagleCore
 @testable import DraftTraining
 import LinearAlgebra
 import TestSupport

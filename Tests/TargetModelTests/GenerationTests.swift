@@ -1,3 +1,4 @@
+import EagleCore
 @testable import TargetModel
 import TestSupport
 import XCTest

@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 @testable import TargetModel
 import TestSupport
@@ -63,7 +64,7 @@ final class KernelTests: XCTestCase {
             let segments = [Segment(slot: 0, firstRow: 0, count: 150, startPosition: 0), Segment(slot: 1, firstRow: 150, count: 3, startPosition: 4)]
             let cache = KVCache(configuration: c, capacities: [150, 7])
             var rng = SplitMix64(seed: 3)
-            func random() -> Float { Float(rng.nextUnitDouble() * 2 - 1) }
+            func random() -> Float { Float(rng.nextUnit() * 2 - 1) }
             for slot in 0..<2 {
                 for g in 0..<c.keyValueHeadCount {
                     for p in 0..<cache.capacities[slot] * hd {

@@ -1,3 +1,4 @@
+import EagleCore
 import LinearAlgebra
 
 /// 8-lane fp32 helpers shared by the kernels.
@@ -9,32 +10,13 @@ enum SIMDMath {
     @inline(__always)
     static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
 
-    /// exp on 8 lanes: Cephes `expf` (x = n·ln2 + r, ln 2 split in two constants, degree-6 polynomial in r, 2ⁿ
-    /// through the exponent bits), within 2 ulp on [−87.3, 88.7]; inputs are clamped to that range (exp(−87.3) ≈
-    /// 1.2e−38: masked or far-below-max terms contribute nothing measurable).
+    /// `VectorExp.exp` (EagleCore): Cephes expf on 8 lanes, inputs clamped to [−87.3, 88.3].
     @inline(__always)
-    static func exp(_ v: V8) -> V8 {
-        let magic = V8(repeating: 12582912)  // 1.5 · 2²³: round to integer by addition
-        var x = v.replacing(with: 88.7, where: v .> 88.7)
-        x.replace(with: -87.3, where: x .< -87.3)
-        let shifted = x * 1.44269504088896341 + magic
-        let n = shifted - magic
-        let r = x - n * 0.693359375 + n * 2.12194440e-4
-        let z = r * r
-        var y = V8(repeating: 1.9875691500e-4)
-        y = y * r + 1.3981999507e-3
-        y = y * r + 8.3334519073e-3
-        y = y * r + 4.1665795894e-2
-        y = y * r + 1.6666665459e-1
-        y = y * r + 5.0000001201e-1
-        y = y * z + r + 1
-        let bits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        return y * unsafeBitCast((bits &+ 127) &<< 23, to: V8.self)
-    }
+    static func exp(_ v: V8) -> V8 { VectorExp.exp(v) }
 
-    /// Scalar `exp` with the same formula (loop tails give the same values as full lanes).
+    /// Scalar tail version with the same formula.
     @inline(__always)
-    static func exp1(_ x: Float) -> Float { exp(V8(repeating: x))[0] }
+    static func exp1(_ x: Float) -> Float { VectorExp.exp1(x) }
 
     /// Σ a[i]·b[i], 8 lanes then the tail.
     @inline(__always)
