@@ -75,7 +75,7 @@ public struct SpeculativeDecoder {
     /// Verification passes of up to `maxDepth + 1` rows take the target's per-row kernels, which compute each row
     /// exactly as a single-token decoding step does, so greedy verification reproduces plain greedy decoding bit
     /// for bit.
-    public static let maxDepth = 14
+    public static let maxDepth = 7
 
     /// Continues `prompt` by at most `maxNewTokens` tokens, stopping after a stop token.
     public func generate(prompt: [Int32], maxNewTokens: Int) throws -> SpeculativeResult {

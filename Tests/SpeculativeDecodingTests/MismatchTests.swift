@@ -37,7 +37,7 @@ final class MismatchTests: XCTestCase {
         let target = try Fixtures.target()
         let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
         XCTAssertThrowsError(try SpeculativeDecoder(target: target, drafter: drafter, depth: 0, stopTokens: [])) {
-            XCTAssertEqual("\($0)", "depth must be in 1...14, got 0")
+            XCTAssertEqual("\($0)", "depth must be in 1...7, got 0")
         }
         let decoder = try SpeculativeDecoder(target: target, drafter: drafter, depth: 2, stopTokens: [])
         XCTAssertThrowsError(try decoder.generate(prompt: [], maxNewTokens: 4)) { XCTAssertEqual("\($0)", "empty prompt") }
