@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TargetDump", dependencies: ["EagleCore", "Shards", "TokenShards", "TargetModel", "DraftVocabulary"], swiftSettings: release),
         .target(name: "TrainingData", dependencies: ["EagleCore", "Conversations", "TokenShards", "ChatTemplates"]),
         .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
-        .target(name: "DraftTraining", dependencies: ["EagleCore", "LinearAlgebra", "SafeTensors", "DraftVocabulary"], swiftSettings: release),
+        .target(name: "DraftTraining", dependencies: ["EagleCore", "LinearAlgebra", "SafeTensors", "DraftVocabulary", "Shards"], swiftSettings: release),
         .target(name: "SpeculativeDecoding", dependencies: ["EagleCore", "LinearAlgebra", "TargetModel", "DraftTraining"], swiftSettings: release),
         .target(name: "EagleprepCLI", dependencies: [
             "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards", "DraftTraining",
@@ -60,7 +60,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TargetModelTests", dependencies: ["TargetModel", "TestSupport", "SafeTensors", "GGUF"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DraftTrainingTests", dependencies: ["DraftTraining", "TestSupport", "SafeTensors"],
+        .testTarget(name: "DraftTrainingTests", dependencies: ["DraftTraining", "TestSupport", "SafeTensors", "Shards", "TargetDump", "TargetModel",
+                                                             "TokenShards", "TrainingData", "Conversations", "DraftVocabulary", "EagleCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SpeculativeDecodingTests", dependencies: ["SpeculativeDecoding", "TargetModel", "DraftTraining", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -4,24 +4,29 @@ import EagleCore
 import Foundation
 import LinearAlgebra
 import SafeTensors
+import Shards
+import TargetModel
 
 /// `eagleprep train`: the EAGLE-3 drafter trainer (SPEC §7–§11).
 struct TrainCommand: Subcommand {
     static let name = "train"
     static let summary = "Train an EAGLE-3 drafter on dumped target features (fp32, reference-exact by default); export it."
-    static let usage = "--out DIR (--samples FILE | --synthetic SPEC) --embedding FILE --vocab PATH [options]"
+    static let usage = "--out DIR (--shards DIR… [--model PATH] | --samples FILE --embedding FILE | --synthetic SPEC) [--vocab PATH] [options]"
     static let options: [OptionSpec] = [
         .value("out", "DIR", "Output: metrics.jsonl, checkpoint.safetensors, loss.svg, accuracy.svg, model.safetensors + config.json."),
+        .value("shards", "DIR", "A dump directory (or manifest.json) from `eagleprep dump`; repeat for several, read in the order given.", repeatable: true),
+        .value("validation-shards", "DIR", "Validation data: dump directories (instead of --validation-fraction).", repeatable: true),
+        .value("model", "PATH", "The target (HF folder or .gguf) for dump shards: its embedding, its head for hidden shards, BOS/EOS ids, and the default drafter shape (intermediate size, heads). Only those tensors are read."),
         .value("samples", "FILE", "Training samples in one safetensors file (seq.<i>.ids/loss_mask/aux + draft_logits/target_argmax, logits or final_hidden)."),
         .value("validation-samples", "FILE", "Validation samples in the same layout (instead of --validation-fraction)."),
         .value("synthetic", "SPEC", "Random data instead of files, e.g. samples=8,length=1024,hidden=576,intermediate=1536,heads=9,kv-heads=3,vocab=49152,draft-vocab=8192,mask=0.6,seed=1 (benchmarks)."),
         .value("embedding", "FILE", "The target's embedding: safetensors with embed_tokens.weight or model.embed_tokens.weight [V, H]."),
         .value("target-head", "FILE", "For final-hidden samples: safetensors with lm_head.weight [V, H] (and norm.weight if the states are pre-norm)."),
-        .value("vocab", "PATH", "Draft vocabulary: a `eagleprep vocab` directory or a safetensors file with d2t and t2d."),
+        .value("vocab", "PATH", "Draft vocabulary: a `eagleprep vocab` directory or a safetensors file with d2t and t2d (with --shards: default the path the dump recorded; must be the vocabulary the shards were dumped with)."),
         .value("config", "FILE", "Drafter config.json (hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, …)."),
-        .value("intermediate-size", "N", "MLP width I (without --config)."),
-        .value("heads", "N", "Attention heads (without --config)."),
-        .value("kv-heads", "N", "Key/value heads (without --config; default = heads)."),
+        .value("intermediate-size", "N", "MLP width I (without --config; default with --model: the target's)."),
+        .value("heads", "N", "Attention heads (without --config; default with --model: the target's)."),
+        .value("kv-heads", "N", "Key/value heads (without --config; default = heads, or the target's with --model)."),
         .value("init", "FILE", "Initial weights in the export layout (default: PyTorch-style random init, --seed)."),
         .flag("resume", "Continue from OUT/checkpoint.safetensors (same options and data; refused with the differences otherwise)."),
         .value("epochs", "N", "Epochs (default 40, as the reference)."),
@@ -43,8 +48,8 @@ struct TrainCommand: Subcommand {
         .value("attention", "VARIANT", "main (default), first-upload or position-shift (SPEC §8 mask history)."),
         .flag("zero-last-position", "Set loss_mask[L−1] = 0 (the #317 fix, PR #341); default off = reference."),
         .value("export-dtype", "T", "f16 (default) or bf16 for OUT/model.safetensors."),
-        .value("bos-token-id", "N", "The target's BOS id for config.json."),
-        .value("eos-token-id", "N", "The target's EOS id for config.json."),
+        .value("bos-token-id", "N", "The target's BOS id for config.json (default with --model: the model's)."),
+        .value("eos-token-id", "N", "The target's EOS id for config.json (default with --model: the model's first)."),
         .value("dump-step", "FILE", "After the first step's backward: 7 losses, accuracies and every gradient (export names)."),
         .flag("charts", "Only redraw OUT/loss.svg and OUT/accuracy.svg from OUT/metrics.jsonl."),
         .value("threads", "N", "Threads for Dispatch and OpenBLAS (default: all cores)."),
@@ -76,9 +81,17 @@ struct TrainCommand: Subcommand {
         var validation: (any TrainingSampleSource)?
         if let spec = args.string("synthetic") {
             (configuration, inputs, source) = try synthetic(spec, seed: seed)
+        } else if !args.strings("shards").isEmpty {
+            guard args.string("samples") == nil, args.string("validation-samples") == nil else {
+                throw UsageError("give --shards or --samples, not both")
+            }
+            (configuration, inputs, source, validation) = try shardInputs(args, threads: threads, quiet: quiet)
         } else {
             guard let samplesPath = args.string("samples") else {
-                throw UsageError("give --samples FILE or --synthetic SPEC (dump shards: see docs/training.md)")
+                throw UsageError("give --shards DIR (dump output), --samples FILE or --synthetic SPEC")
+            }
+            guard args.string("model") == nil, args.strings("validation-shards").isEmpty else {
+                throw UsageError("--model and --validation-shards go with --shards")
             }
             let maps = try loadVocabulary(try args.required("vocab"))
             let embeddingPath = try args.required("embedding")
@@ -100,10 +113,10 @@ struct TrainCommand: Subcommand {
             source = try SampleFileSource(path: samplesPath, t2d: maps.t2d)
             if let v = args.string("validation-samples") { validation = try SampleFileSource(path: v, t2d: maps.t2d) }
         }
-        inputs.bosTokenId = try args.int("bos-token-id")
-        inputs.eosTokenId = try args.int("eos-token-id")
+        inputs.bosTokenId = try args.int("bos-token-id") ?? inputs.bosTokenId
+        inputs.eosTokenId = try args.int("eos-token-id") ?? inputs.eosTokenId
         if let fraction = try double(args, "validation-fraction") {
-            guard validation == nil else { throw UsageError("give --validation-fraction or --validation-samples, not both") }
+            guard validation == nil else { throw UsageError("give --validation-fraction or --validation-samples/--validation-shards, not both") }
             guard fraction > 0 && fraction < 1 else { throw UsageError("--validation-fraction must be in (0, 1)") }
             let split = DrafterTrainer.split(source, validationFraction: fraction, seed: seed)
             source = split.train
@@ -222,7 +235,96 @@ struct TrainCommand: Subcommand {
         return (try f.int64s("d2t"), try f.bools("t2d"))
     }
 
-    static func drafterConfiguration(_ args: ParsedArguments, hidden: Int, vocab: Int, draftVocab: Int) throws -> DrafterConfiguration {
+    /// `--shards` (and `--validation-shards`): the samples, the vocabulary they were dumped with, the frozen
+    /// embedding (and head) from `--model` or `--embedding`/`--target-head`, and the drafter shape, every part
+    /// checked against what the shards record.
+    static func shardInputs(_ args: ParsedArguments, threads: Int, quiet: Bool) throws
+        -> (DrafterConfiguration, TargetInputs, any TrainingSampleSource, (any TrainingSampleSource)?) {
+        let shards = try DumpShardSource(paths: args.strings("shards"))
+        var validation: DumpShardSource?
+        if !args.strings("validation-shards").isEmpty {
+            let v = try DumpShardSource(paths: args.strings("validation-shards"))
+            _ = try DumpShardSource(shards.datasets + v.datasets)  // same layout, target and vocabulary
+            validation = v
+        }
+        let layout = shards.layout
+
+        // The vocabulary: given, or where the dump recorded it; either way the one the shards were dumped with.
+        let vocabPath: String
+        if let v = args.string("vocab") {
+            vocabPath = v
+        } else if let recorded = shards.metadata["vocab.path"]?.stringValue {
+            vocabPath = recorded.hasPrefix("/") ? recorded : shards.datasets[0].manifestDirectory + "/" + recorded
+        } else {
+            throw UsageError("give --vocab PATH: the shards do not record where their vocabulary is (they record its sha256 \(shards.metadata["vocab.sha256"]?.stringValue ?? "—"))")
+        }
+        let maps = try loadVocabulary(vocabPath)
+        let mapsFile = FileIO.isDirectory(vocabPath) ? vocabPath + "/" + VocabularyOutput.mapsFile : vocabPath
+        let vocabHash = try MappedFile(path: mapsFile).withBytes { SHA256.hexDigest($0) }
+        if try !shards.checkVocabulary(sha256: vocabHash, draftVocabSize: maps.d2t.count, path: vocabPath), !quiet {
+            printError("train: warning: the shards record no vocab.sha256; \(vocabPath) cannot be checked against them")
+        }
+
+        // The frozen target inputs.
+        var embedding: [Float], vocabSize: Int, head: TargetHead?
+        var shape: (intermediate: Int, heads: Int, kvHeads: Int)?
+        var bos: Int?, eos: Int?
+        if let modelPath = args.string("model") {
+            guard args.string("embedding") == nil, args.string("target-head") == nil else {
+                throw UsageError("give --model or --embedding/--target-head, not both")
+            }
+            let mc = try ModelLoader.configuration(path: modelPath)
+            var identity = DumpShardSource.TargetIdentity(architecture: mc.architecture.description, hiddenSize: mc.hiddenSize,
+                                                          vocabSize: mc.vocabularySize, layerCount: mc.layerCount, modelSHA256: nil)
+            try shards.checkTarget(identity, path: modelPath)
+            if shards.metadata["target.model_sha256"] != nil {
+                if !quiet { printError("train: checking \(modelPath) against the shards' target.model_sha256") }
+                identity.modelSHA256 = try DumpCommand.modelDigest(modelPath)
+                try shards.checkTarget(identity, path: modelPath)
+            }
+            if !quiet { printError("train: reading the embedding\(layout.signal == .hidden ? " and LM head" : "") of \(modelPath)") }
+            let frozen = try ModelLoader.frozenTensors(path: modelPath, head: layout.signal == .hidden, threads: threads)
+            embedding = frozen.embedding
+            vocabSize = mc.vocabularySize
+            // Dump shards hold final-norm outputs (docs/shard-format.md): only the head is applied.
+            head = frozen.lmHead.map { TargetHead(weight: $0, normWeight: nil, normEps: mc.rmsNormEpsilon) }
+            if mc.headDim * mc.headCount == mc.hiddenSize { shape = (mc.intermediateSize, mc.headCount, mc.keyValueHeadCount) }
+            bos = mc.bosTokenId
+            eos = mc.eosTokenIds.first
+        } else {
+            guard let embeddingPath = args.string("embedding") else {
+                throw UsageError("give --model PATH (the target) or --embedding FILE for the frozen embedding")
+            }
+            let embeddingFile = try SafeTensorsFile(path: embeddingPath)
+            guard let name = ["embed_tokens.weight", "model.embed_tokens.weight"].first(where: embeddingFile.contains) else {
+                throw UsageError("\(embeddingPath) holds neither embed_tokens.weight nor model.embed_tokens.weight")
+            }
+            let s = try embeddingFile.info(name).shape
+            guard s.count == 2 else { throw UsageError("\(embeddingPath): \(name) has shape \(s), expected [V, H]") }
+            try shards.checkTarget(.init(architecture: nil, hiddenSize: s[1], vocabSize: s[0], layerCount: nil, modelSHA256: nil), path: embeddingPath)
+            embedding = try embeddingFile.floats(name)
+            vocabSize = s[0]
+            if layout.signal == .hidden {
+                guard let headPath = args.string("target-head") else {
+                    throw UsageError("the shards hold final hidden states: give --model PATH or --target-head FILE (lm_head.weight)")
+                }
+                head = TargetHead(weight: try TargetInputs.loadMatrix(path: headPath, names: ["lm_head.weight"], rows: s[0], columns: s[1]),
+                                  normWeight: nil, normEps: 1e-5)
+            }
+        }
+        let configuration = try drafterConfiguration(args, hidden: layout.hiddenSize, vocab: vocabSize, draftVocab: maps.d2t.count,
+                                                     auxLayers: layout.auxLayers, defaults: shape)
+        try shards.checkConfiguration(configuration)
+        let inputs = TargetInputs(embedding: embedding, d2t: maps.d2t, t2d: maps.t2d, head: head, bosTokenId: bos, eosTokenId: eos)
+        if !quiet {
+            let v = validation.map { ", validation \($0.count) samples" } ?? ""
+            printError("train: \(shards.count) samples from \(shards.datasets.count) dump(s), signal \(layout.signal.rawValue), aux \(layout.auxDType.rawValue)\(v)")
+        }
+        return (configuration, inputs, shards, validation)
+    }
+
+    static func drafterConfiguration(_ args: ParsedArguments, hidden: Int, vocab: Int, draftVocab: Int, auxLayers: Int = 3,
+                                     defaults: (intermediate: Int, heads: Int, kvHeads: Int)? = nil) throws -> DrafterConfiguration {
         if let path = args.string("config") {
             let c = try DrafterConfiguration(json: try JSONParser.parse(bytes: try FileIO.readAll(path: path, limit: 1 << 20)))
             guard c.hiddenSize == hidden, c.targetVocabSize == vocab, c.draftVocabSize == draftVocab else {
@@ -230,12 +332,14 @@ struct TrainCommand: Subcommand {
             }
             return c
         }
-        guard let i = try args.int("intermediate-size", range: 1...(1 << 20)), let h = try args.int("heads", range: 1...4096) else {
+        guard let i = try args.int("intermediate-size", default: defaults?.intermediate, range: 1...(1 << 20)),
+              let h = try args.int("heads", default: defaults?.heads, range: 1...4096) else {
             throw UsageError("give --config FILE, or --intermediate-size N and --heads N")
         }
+        let kvDefault = args.string("heads") == nil ? defaults?.kvHeads ?? h : h
         let c = DrafterConfiguration(hiddenSize: hidden, intermediateSize: i, headCount: h,
-                                     kvHeadCount: try args.int("kv-heads", default: h, range: 1...4096)!, targetVocabSize: vocab,
-                                     draftVocabSize: draftVocab)
+                                     kvHeadCount: try args.int("kv-heads", default: kvDefault, range: 1...4096)!, targetVocabSize: vocab,
+                                     draftVocabSize: draftVocab, auxLayers: auxLayers)
         try c.validate()
         return c
     }
