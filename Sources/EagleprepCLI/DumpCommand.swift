@@ -86,19 +86,27 @@ struct DumpCommand: Subcommand {
 
         let quiet = args.flag("quiet")
         var last = Date.distantPast
+        var final: DumpProgress?
         let counts = try DumpStage(model: model, tokens: tokens, draftIds: draftIds, settings: settings, outputDirectory: out, threads: threads)
             .run { p in
+                final = p
                 guard !quiet, Date().timeIntervalSince(last) > 2 else { return }
                 last = Date()
-                let rate = Double(p.tokens) / max(p.seconds, 1e-9)
-                let eta = p.samples > 0 ? p.seconds / Double(p.samples) * Double(p.samplesTotal - p.samples) : 0
+                let rate = Double(p.tokensThisRun) / max(p.seconds, 1e-9)
+                let eta = p.samplesThisRun > 0 ? p.seconds / Double(p.samplesThisRun) * Double(p.samplesTotal - p.samples) : 0
                 printError(String(format: "dump: %d/%d samples, %.1f samples/s, %.0f tokens/s, %.1f MB written, ratio %.2f, ETA %.0f s",
-                                  p.samples, p.samplesTotal, Double(p.samples) / max(p.seconds, 1e-9), rate, Double(p.bytesWritten) / 1e6,
+                                  p.samples, p.samplesTotal, Double(p.samplesThisRun) / max(p.seconds, 1e-9), rate, Double(p.bytesWritten) / 1e6,
                                   Double(p.rawBytes) / Double(max(p.bytesWritten, 1)), eta))
             }
         print(String(format: "dump: %@: %d samples, %d tokens, %.1f MB stored (%.1f MB raw, ratio %.2f), %.0f bytes/token", out,
                      counts.samples, counts.tokens, Double(counts.storedBytes) / 1e6, Double(counts.rawBytes) / 1e6,
                      Double(counts.rawBytes) / Double(max(counts.storedBytes, 1)), Double(counts.storedBytes) / Double(max(counts.tokens, 1))))
+        if let p = final, p.samplesThisRun > 0 {
+            // This run's own work (a resumed run counts only what it did).
+            print(String(format: "dump: this run: %.1f s, forward %.2f s (%.0f tokens/s), writing %.2f s = %.1f %% of forward (encode, shuffle, zstd, write, fsync)",
+                         p.seconds, p.forwardSeconds, Double(p.tokensThisRun) / max(p.forwardSeconds, 1e-9), p.writeSeconds,
+                         100 * p.writeSeconds / max(p.forwardSeconds, 1e-9)))
+        }
     }
 
     /// SHA-256 of the model file (a .gguf), or of the folder's config.json and safetensors files in name order.

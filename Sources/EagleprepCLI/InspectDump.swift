@@ -79,11 +79,13 @@ enum InspectDump {
         }
         t += "  per token by component (\(report.samples) samples, \(report.tokens) tokens; stored = each component compressed alone, an estimate):\n"
         for c in report.components {
-            t += String(format: "    %-22@ raw %9.1f  stored %9.1f  ratio %.3f\n", c.name as NSString,
+            t += "    " + c.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+            t += String(format: " raw %9.1f  stored %9.1f  ratio %.3f\n",
                         Double(c.rawBytes) / Double(report.tokens), Double(c.compressedBytes) / Double(report.tokens),
                         Double(c.rawBytes) / Double(max(c.compressedBytes, 1)))
         }
-        t += String(format: "    %-22@ raw %9.1f  stored %9.1f  ratio %.3f (exact, whole records)\n", "total" as NSString,
+        t += "    " + "total".padding(toLength: 22, withPad: " ", startingAt: 0)
+        t += String(format: " raw %9.1f  stored %9.1f  ratio %.3f (exact, whole records)\n",
                     Double(report.recordRawBytes) / Double(report.tokens), Double(report.recordStoredBytes) / Double(report.tokens),
                     Double(report.recordRawBytes) / Double(max(report.recordStoredBytes, 1)))
         return t

@@ -60,6 +60,7 @@ public final class DumpShardWriter {
         for id in s.ids { out.i32(id) }
         out.raw(s.lossMask)
         var raw = out.bytes
+        raw.reserveCapacity(DumpShardFormat.rawSize(length: L, rows: rows.count, layout: layout) ?? 0)
         Self.appendShuffled(s.auxHidden, dtype: layout.auxDType, to: &raw)
         switch s.signal {
         case .logits(let draft, let argmax):
@@ -86,10 +87,33 @@ public final class DumpShardWriter {
         try container.finish(metadata: .object(m))
     }
 
+    /// Encodes `values` in `dtype` straight into byte planes appended to `raw` (one pass, no intermediate arrays):
+    /// byte `b` of element `i` goes to `b·n + i`, as `ByteShuffle.shuffle` of the little-endian encoding.
     static func appendShuffled(_ values: [Float], dtype: StorageDType, to raw: inout [UInt8]) {
-        var encoded: [UInt8] = []
-        values.withUnsafeBufferPointer { dtype.encode($0, into: &encoded) }
-        encoded.withUnsafeBytes { ByteShuffle.shuffle($0, width: dtype.byteSize, into: &raw) }
+        let n = values.count
+        let start = raw.count
+        raw.append(contentsOf: repeatElement(0, count: n * dtype.byteSize))
+        raw.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                let o = out.baseAddress! + start
+                switch dtype {
+                case .f32:
+                    for i in 0..<n {
+                        let b = v[i].bitPattern
+                        o[i] = UInt8(truncatingIfNeeded: b)
+                        o[n + i] = UInt8(truncatingIfNeeded: b >> 8)
+                        o[2 * n + i] = UInt8(truncatingIfNeeded: b >> 16)
+                        o[3 * n + i] = UInt8(truncatingIfNeeded: b >> 24)
+                    }
+                case .bf16, .f16:
+                    for i in 0..<n {
+                        let h = dtype == .bf16 ? HalfPrecision.bf16(v[i]) : HalfPrecision.f16(v[i])
+                        o[i] = UInt8(truncatingIfNeeded: h)
+                        o[n + i] = UInt8(truncatingIfNeeded: h >> 8)
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -73,6 +73,13 @@ public struct DumpProgress: Sendable {
     public var bytesWritten: Int
     public var rawBytes: Int
     public var seconds: Double
+    /// Time in the target (forward pass, logits, gathering the rows) and in writing (encoding, byte shuffle,
+    /// compression, write, fsync, rename) so far, this run.
+    public var forwardSeconds: Double = 0
+    public var writeSeconds: Double = 0
+    /// Samples and tokens dumped by this run (a resumed run starts from the kept shards' counts).
+    public var samplesThisRun = 0
+    public var tokensThisRun = 0
 }
 
 /// The `dump` stage: token shards → the frozen target's aux hidden states and target signal → dump shards plus
@@ -152,6 +159,8 @@ public struct DumpStage {
         var writer: DumpShardWriter?
         var shardRaw = 0
         let start = Date()
+        var forwardSeconds = 0.0, writeSeconds = 0.0
+        let resumedCounts = counts
         var position = mine.firstIndex { $0 >= nextSample } ?? mine.count
         var readers: [String: TokenShardReader] = [:]
         func tokenSample(_ global: Int) throws -> TokenSample {
@@ -165,6 +174,12 @@ public struct DumpStage {
                 writer = nil
                 throw DumpError.writeFailed(directory: outputDirectory, underlying: e)
             }
+        }
+        func report() {
+            onProgress(DumpProgress(samples: counts.samples, samplesTotal: mine.count, tokens: counts.tokens,
+                                    bytesWritten: counts.storedBytes + (writer?.bytesWritten ?? 0), rawBytes: counts.rawBytes,
+                                    seconds: Date().timeIntervalSince(start), forwardSeconds: forwardSeconds, writeSeconds: writeSeconds,
+                                    samplesThisRun: counts.samples - resumedCounts.samples, tokensThisRun: counts.tokens - resumedCounts.tokens))
         }
         func closeShard(endSample: Int) throws {
             guard let w = writer else { return }
@@ -190,7 +205,10 @@ public struct DumpStage {
                 batchTokens += s.ids.count
                 position += 1
             }
+            let t0 = Date()
             let dumped = try dumpBatch(batch.map(\.sample))
+            let t1 = Date()
+            forwardSeconds += t1.timeIntervalSince(t0)
             for (item, d) in zip(batch, dumped) {
                 if writer == nil {
                     let path = outputDirectory + "/" + Self.shardName(shards.count)
@@ -204,10 +222,10 @@ public struct DumpStage {
                 counts.tokens += d.ids.count
                 if writer!.sampleCount == settings.samplesPerShard { try closeShard(endSample: item.global + 1) }
             }
-            onProgress(DumpProgress(samples: counts.samples, samplesTotal: mine.count, tokens: counts.tokens,
-                                    bytesWritten: counts.storedBytes + (writer?.bytesWritten ?? 0), rawBytes: counts.rawBytes,
-                                    seconds: Date().timeIntervalSince(start)))
+            writeSeconds += Date().timeIntervalSince(t1)
+            report()
         }
+        let t = Date()
         try closeShard(endSample: total)
         var manifest = JSONObject()
         manifest["format"] = .string("eagleprep-dump")
@@ -219,6 +237,8 @@ public struct DumpStage {
         manifest["counts"] = counts.json
         manifest["complete"] = .bool(true)
         try written { try FileIO.writeAtomically(path: manifestPath, bytes: Array(JSONWriter.string(.object(manifest)).utf8)) }
+        writeSeconds += Date().timeIntervalSince(t)
+        report()
         return counts
     }
 
