@@ -195,10 +195,12 @@ public struct DumpStage {
             shardRaw = 0
         }
         while position < mine.count {
-            // Pack whole sequences up to the token budget.
+            // Pack whole sequences up to the token budget. A batch never crosses a shard boundary, so a resumed run
+            // (which starts at one) forms the same batches as an uninterrupted run: the forward pass's float sums
+            // depend on the batch's composition, and a resumed dump must write the same bytes.
             var batch: [(global: Int, sample: TokenSample)] = []
             var batchTokens = 0
-            while position < mine.count {
+            while position < mine.count, (writer?.sampleCount ?? 0) + batch.count < settings.samplesPerShard {
                 let s = try tokenSample(mine[position])
                 if !batch.isEmpty, batchTokens + s.ids.count > settings.tokensPerBatch { break }
                 batch.append((mine[position], s))
