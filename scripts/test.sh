@@ -16,6 +16,11 @@ status=${PIPESTATUS[0]}
 passed=$(grep -cE "^Test Case '.*' passed" "$log")
 failed=$(grep -cE "^Test Case '.*' failed" "$log")
 skipped=$(grep -cE "^Test Case '.*' skipped" "$log")
+# The real-Slurm test of `eagleprep slurm` (docs/scale-out.md): CI only, as root (it installs slurm-wlm and munge
+# and starts a one-node cluster for a few minutes).
+if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
+  scripts/slurm-test.sh || { echo "test.sh: scripts/slurm-test.sh failed" >&2; [ "$status" -ne 0 ] || status=1; }
+fi
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "test.sh: no test ran" >&2; exit 1; fi
 exit "$status"

@@ -20,7 +20,7 @@ struct DumpCommand: Subcommand {
         .value("hidden-dtype", "T", "bf16 (default), f16 or f32 for --signal hidden."),
         .value("shard-size", "N", "Samples per shard (default 1024)."),
         .value("batch-tokens", "N", "Tokens packed into one forward pass (default 4096)."),
-        .value("worker", "I/N", "Dump the samples with index ≡ I mod N only (N machines write disjoint shards)."),
+        .value("worker", "I/N", "Dump the samples with index ≡ I mod N only (N machines write disjoint shards); auto[:N]: from Slurm/Kubernetes."),
         .value("threads", "N", "Threads for the forward pass (default: all cores)."),
         .flag("allow-stale-vocab", "Use a vocabulary made from other token shards (the mismatch is still printed)."),
         .flag("quiet", "No progress on stderr."),

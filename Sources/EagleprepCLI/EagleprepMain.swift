@@ -23,6 +23,8 @@ public enum EagleprepMain {
         TrainCommand.self,
         ExportCommand.self,
         EvalCommand.self,
+        MergeTokensCommand.self,
+        SlurmCommand.self,
     ]
 
     public static var overview: String {

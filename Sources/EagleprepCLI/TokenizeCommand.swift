@@ -21,7 +21,7 @@ struct TokenizeCommand: Subcommand {
         .value("end-of-turn", "TOKEN", "The template's end-of-turn token (default: detected from a probe render)."),
         .value("date", "YYYY-MM-DD", "The date strftime_now returns (default: today; recorded in the manifest)."),
         .value("shard-size", "N", "Samples per shard (default 4096)."),
-        .value("worker", "I/N", "Process the records with index ≡ I mod N only, so N machines split a dataset."),
+        .value("worker", "I/N", "Process the records with index ≡ I mod N only, so N machines split a dataset; auto[:N]: I and N from Slurm/Kubernetes (docs/scale-out.md)."),
         .value("threads", "N", "Worker threads (default: all cores); the output does not depend on it."),
         .value("rejects", "FILE", "Also write every skipped record's 'file:line: reason' to FILE."),
         .flag("quiet", "No progress or per-record messages on stderr."),
@@ -109,12 +109,9 @@ struct TokenizeCommand: Subcommand {
         return v
     }
 
+    /// `--worker I/N`, `auto` or `auto:N` (the scheduler's environment; see WorkerSelection).
     static func worker(_ s: String?) throws -> (Int, Int) {
-        guard let s else { return (0, 1) }
-        let parts = s.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[1] >= 1, (0..<parts[1]).contains(parts[0]) else {
-            throw UsageError("--worker expects I/N with 0 ≤ I < N, got '\(s)'")
-        }
-        return (parts[0], parts[1])
+        let w = try WorkerSelection.parse(s, environment: ProcessInfo.processInfo.environment)
+        return (w.index, w.count)
     }
 }

@@ -20,7 +20,8 @@ struct VocabCommand: Subcommand {
         .value("tokenizer", "PATH", "The tokenizer the tokens were made with, for --pin-special/--pin-bytes (hash checked against the manifest)."),
         .flag("pad", "With fewer distinct tokens than N, fill with the lowest unused ids (peers' behaviour) instead of failing."),
         .flag("counts-only", "Count only, and write a partial counts file to --out (merge files with --merge)."),
-        .value("part", "I/K", "With --counts-only: count the I-th (0-based) of K contiguous ranges of the shards."),
+        .value("part", "I/K", "With --counts-only: count the I-th (0-based) of K contiguous ranges of the shards; auto[:K]: I and K from Slurm/Kubernetes (docs/scale-out.md)."),
+        .value("worker", "I/K", "The same as --part (the name tokenize and dump use)."),
         .value("merge", "FILE", "Merge partial counts files (more files may follow as arguments) instead of counting shards."),
         .value("threads", "N", "Counting threads (default: all cores). The result never depends on it."),
         .flag("quiet", "No progress or summary on standard error."),
@@ -34,6 +35,7 @@ struct VocabCommand: Subcommand {
 
     Across machines: run `--counts-only --part I/K --out part-I.counts` for I = 0…K−1 (each needs the manifest and
     its part's shards), then `--merge part-*.counts --size N --out DIR`: the result is byte-identical to one run.
+    In a Slurm array, `--part auto` takes I and K from the array (docs/scale-out.md).
     Later stages compare vocab.json with their inputs and refuse a stale vocabulary.
     """
 
@@ -42,7 +44,7 @@ struct VocabCommand: Subcommand {
         let quiet = args.flag("quiet")
         let out = try args.required("out")
         if let first = args.string("merge") {
-            for name in ["tokens", "counts-only", "part", "all-tokens"] where args.string(name) != nil || args.flag(name) {
+            for name in ["tokens", "counts-only", "part", "worker", "all-tokens"] where args.string(name) != nil || args.flag(name) {
                 throw UsageError("--\(name) cannot be combined with --merge (the counts files decide it)")
             }
             let files = [first] + args.positionals
@@ -67,12 +69,13 @@ struct VocabCommand: Subcommand {
             for name in ["pin-special", "pin-bytes", "pad"] where args.flag(name) {
                 throw UsageError("--\(name) has no effect with --counts-only; give it to the --merge run")
             }
-            if let part = args.string("part") {
-                let (index, count) = try parsePart(part)
+            if args.string("part") != nil, args.string("worker") != nil { throw UsageError("give --part or --worker, not both") }
+            if let part = args.string("part") ?? args.string("worker") {
+                let (index, count) = try parsePart(part, option: args.string("part") != nil ? "part" : "worker")
                 shards = directory.part(index, of: count)
             }
-        } else if args.string("part") != nil {
-            throw UsageError("--part needs --counts-only")
+        } else if args.string("part") != nil || args.string("worker") != nil {
+            throw UsageError("--\(args.string("part") != nil ? "part" : "worker") needs --counts-only")
         }
         let options = args.flag("counts-only") ? nil : try vocabularyOptions(args, tokenizerSHA256: directory.tokenizerSHA256, targetVocabSize: vocab)
         if !quiet {
@@ -172,11 +175,9 @@ struct VocabCommand: Subcommand {
         return ids
     }
 
-    static func parsePart(_ s: String) throws -> (Int, Int) {
-        let parts = s.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 2, let i = parts[0], let k = parts[1], k >= 1, i >= 0, i < k else {
-            throw UsageError("--part expects I/K with 0 ≤ I < K, got '\(s)'")
-        }
-        return (i, k)
+    /// `--part I/K`, `auto` or `auto:K` (the scheduler's environment; see WorkerSelection).
+    static func parsePart(_ s: String, option: String = "part") throws -> (Int, Int) {
+        let w = try WorkerSelection.parse(s, option: option, environment: ProcessInfo.processInfo.environment)
+        return (w.index, w.count)
     }
 }
