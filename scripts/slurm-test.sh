@@ -14,7 +14,8 @@
 # 5. stops every daemon it started and removes its directory (trap), whatever happened.
 #
 # Usage: scripts/slurm-test.sh [--keep]   (--keep leaves the work directory for inspection)
-# Needs root (apt-get, daemons). Takes 2–4 minutes on 2 cores, most of it in the SmolLM2 forward passes.
+# Needs root (apt-get, daemons). Takes about 2.5 minutes on 2 cores once eagleprep is built, most of it in the
+# SmolLM2 forward passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
