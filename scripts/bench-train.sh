@@ -10,7 +10,8 @@
 #
 # Environment: THREADS (default: all cores), LENGTH (512), BATCH (2), STEPS (3 measured), ROUNDS (1), MASK (0.6,
 # supervised fraction of positions), CONFIGS (smol8k smol32k l1024), SIGNAL (draft: dump-shard signal for PyTorch
-# too; full: the reference's full-vocabulary logits), PYTHON (/work/pyref/bin/python), OUT (.build/bench-train).
+# too; full: the reference's full-vocabulary logits), PYTHON (/work/pyref/bin/python: needs torch; the script makes
+# no venv), OUT (.build/bench-train), SCRATCH (.build: the SwiftPM build directory, release configuration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-$(nproc)}
@@ -27,8 +28,9 @@ mkdir -p "$OUT"
 log="$OUT/results.jsonl"
 : > "$log"
 
-swift build -c release --product eagleprep --scratch-path .build-train >/dev/null
-bin=.build-train/release/eagleprep
+SCRATCH=${SCRATCH:-.build}
+swift build -c release --product eagleprep --scratch-path "$SCRATCH" >/dev/null
+bin=$SCRATCH/release/eagleprep
 
 # name: hidden intermediate heads kv-heads vocab draft-vocab
 shape() {
