@@ -69,3 +69,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Coverage-guided fuzz targets (libFuzzer + AddressSanitizer), declared only when EAGLEPREP_FUZZ is set, so the
+// ordinary `swift build` / `swift test` never see them. Built and run by scripts/fuzz.sh (see docs/fuzzing.md).
+if Context.environment["EAGLEPREP_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "EagleprepFuzz", dependencies: [
+        "EagleCore", "Conversations", "Tokenization", "ChatTemplates", "GGUF", "SafeTensors", "Shards", "TokenShards",
+        "EagleprepCLI",
+    ], swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.products.append(.executable(name: "eagleprep-fuzz", targets: ["EagleprepFuzz"]))
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of every reader of hostile input (libFuzzer + AddressSanitizer through the Swift
+# toolchain; see docs/fuzzing.md). Builds the one fuzz binary in .build-fuzz (never touching .build), writes each
+# target's seed corpus from ../shared/data and the committed fixtures, then runs the targets one after another.
+#
+#   scripts/fuzz.sh [--seconds N] [--timeout S] [--nice N] [--build-only | --binary PATH] [TARGET…]
+#
+# Prints per target: executions, coverage (edges), features, corpus size, peak RSS; exits 1 if any target found a
+# crash, a hang (over --timeout s per input) or an allocation over the limits, with the input saved under
+# .build-fuzz/findings/TARGET/. Targets: conversations tokenizer-json tokenizer-encode jinja gguf safetensors
+# token-shard dump-shard verify (default: all). The growing corpus is kept in .build-fuzz/corpus/TARGET.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=60 nice_level=0 build_only=0 binary='' timeout=10 rss_mb=2048 malloc_mb=1024
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --nice) nice_level=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --build-only) build_only=1; shift ;;
+    --binary) binary=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+[ ${#targets[@]} -gt 0 ] || targets=(conversations tokenizer-json tokenizer-encode jinja gguf safetensors token-shard dump-shard verify)
+
+scratch=.build-fuzz
+if [ -n "$binary" ]; then bin=$binary; else
+  echo "fuzz.sh: building the fuzz binary (release, -sanitize=fuzzer,address) in $scratch" >&2
+  EAGLEPREP_FUZZ=1 nice -n "$nice_level" swift build -c release --scratch-path "$scratch" --product eagleprep-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Building)|^Build' >&2
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz.sh: build failed" >&2; exit 1; }
+  bin="$scratch/release/eagleprep-fuzz"
+fi
+[ "$build_only" -eq 1 ] && { echo "$bin"; exit 0; }
+
+max_len() {
+  case "$1" in
+    jinja) echo 32768 ;; tokenizer-json) echo 131072 ;; gguf) echo 65536 ;; verify|dump-shard|token-shard) echo 8192 ;;
+    *) echo 16384 ;;
+  esac
+}
+
+failed=0
+printf '%-17s %10s %8s %8s %7s %8s %s\n' target execs cov ft corpus rss_mb result
+for t in "${targets[@]}"; do
+  seeds="$scratch/seeds/$t" corpus="$scratch/corpus/$t" findings="$scratch/findings/$t"
+  mkdir -p "$corpus" "$findings"
+  mkdir -p "$scratch/seeds"
+  if [ ! -d "$seeds" ]; then
+    EAGLEPREP_FUZZ_TARGET=$t EAGLEPREP_FUZZ_SEEDS="$seeds" "$bin" >/dev/null 2>"$scratch/seeds-$t.log" \
+      || { echo "fuzz.sh: $t: writing seeds failed: $(tail -1 "$scratch/seeds-$t.log")" >&2; failed=1; continue; }
+  fi
+  log="$scratch/fuzz-$t.log"
+  # LeakSanitizer is off: Swift packs enum tags into spare pointer bits, so it reports objects reachable from globals.
+  ASAN_OPTIONS=detect_leaks=0 EAGLEPREP_FUZZ_TARGET=$t nice -n "$nice_level" "$bin" "$corpus" "$seeds" \
+    -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" \
+    -max_len="$(max_len "$t")" -artifact_prefix="$findings/" -print_final_stats=1 -detect_leaks=0 >"$log" 2>&1
+  status=$?
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*'); ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*')
+  corp=$(grep -o 'corp: [0-9]*' <<<"$last" | grep -o '[0-9]*')
+  if [ $status -eq 0 ]; then result=ok; else
+    result="FOUND (exit $status): $(grep -Eo 'ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|ERROR: libFuzzer: [a-z-]+|Fatal error: .*' "$log" | head -1); input in $findings; log $log"
+    failed=1
+  fi
+  printf '%-17s %10s %8s %8s %7s %8s %s\n' "$t" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "${rss:--}" "$result"
+done
+exit $failed
