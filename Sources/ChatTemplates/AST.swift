@@ -35,6 +35,31 @@ struct Expr: Sendable {
 
     var kind: Kind
     var location: SourceLocation
+    /// Levels of the tree below and including this node (a literal or name is 1). The parser bounds it so that
+    /// the recursive passes over expressions (validation, folding, evaluation, deinit) cannot exhaust the stack.
+    let depth: Int
+
+    init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+        func most(_ items: [Expr?]) -> Int { items.reduce(0) { max($0, $1?.depth ?? 0) } }
+        func args(_ a: CallArguments) -> Int { most(a.positional + a.keyword.map(\.value) + [a.starArgs, a.starKwargs]) }
+        let below: Int
+        switch kind {
+        case .literal, .name: below = 0
+        case .list(let items), .tuple(let items), .concat(let items): below = most(items)
+        case .dict(let pairs): below = most(pairs.flatMap { [$0.key, $0.value] })
+        case .attribute(let e, _), .not(let e), .negate(let e), .plus(let e): below = e.depth
+        case .item(let a, let b), .binary(_, let a, let b), .and(let a, let b), .or(let a, let b): below = max(a.depth, b.depth)
+        case .slice(let a, let b, let c): below = most([a, b, c])
+        case .call(let e, let a): below = max(e.depth, args(a))
+        case .filter(let e, _, let a): below = max(e?.depth ?? 0, args(a))
+        case .test(let e, _, let a): below = max(e.depth, args(a))
+        case .compare(let first, let rest): below = max(first.depth, most(rest.map(\.1)))
+        case .conditional(let t, let a, let b): below = most([t, a, b])
+        }
+        depth = below + 1
+    }
 }
 
 enum BinaryOperator: String, Sendable {

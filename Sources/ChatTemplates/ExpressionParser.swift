@@ -4,7 +4,32 @@
 /// (`| f`), tests (`is t`) binding tighter than any operator.
 extension Parser {
     mutating func parseExpression(withConditional: Bool = true) throws -> Expr {
-        withConditional ? try parseConditional() : try parseOr()
+        try descend()
+        defer { ascend() }
+        return withConditional ? try parseConditional() : try parseOr()
+    }
+
+    /// Most levels of an expression tree, and of nested parsing calls (parentheses, brackets, unary operators,
+    /// `not`, `else` chains). Real chat templates stay below 20; jinja2 itself fails near Python's recursion
+    /// limit of 1,000 frames, about 75 levels of parentheses.
+    static let maxExpressionDepth = 128
+
+    /// A node, refused when its tree is deeper than `maxExpressionDepth`.
+    func checkedExpr(kind: Expr.Kind, location: SourceLocation) throws -> Expr {
+        let e = Expr(kind: kind, location: location)
+        if e.depth > Self.maxExpressionDepth { throw expressionTooDeep(at: location) }
+        return e
+    }
+
+    mutating func descend() throws {
+        expressionNesting += 1
+        if expressionNesting > Self.maxExpressionDepth { throw expressionTooDeep(at: current.location) }
+    }
+
+    mutating func ascend() { expressionNesting -= 1 }
+
+    private func expressionTooDeep(at location: SourceLocation) -> TemplateError {
+        TemplateError(.limit, "expression nested deeper than \(Self.maxExpressionDepth) levels", templateName: templateName, location: location)
     }
 
     /// Comma-separated expressions: one without a trailing comma is itself, otherwise a tuple.
@@ -30,7 +55,7 @@ extension Parser {
             if let only = items.first { return only }
             if !explicitParentheses { throw error("Expected an expression, got \(describe(current))") }
         }
-        return Expr(kind: .tuple(items), location: start)
+        return try checkedExpr(kind: .tuple(items), location: start)
     }
 
     private func isTupleEnd(_ extraEndNames: Set<String>) -> Bool {
@@ -48,8 +73,12 @@ extension Parser {
             let loc = next().location
             let test = try parseOr()
             var otherwise: Expr?
-            if skipName("else") { otherwise = try parseConditional() }
-            expr = Expr(kind: .conditional(test: test, then: expr, otherwise: otherwise), location: loc)
+            if skipName("else") {
+                try descend()
+                defer { ascend() }
+                otherwise = try parseConditional()
+            }
+            expr = try checkedExpr(kind: .conditional(test: test, then: expr, otherwise: otherwise), location: loc)
         }
         return expr
     }
@@ -58,7 +87,7 @@ extension Parser {
         var left = try parseAnd()
         while isName("or") {
             let loc = next().location
-            left = Expr(kind: .or(left, try parseAnd()), location: loc)
+            left = try checkedExpr(kind: .or(left, try parseAnd()), location: loc)
         }
         return left
     }
@@ -67,15 +96,17 @@ extension Parser {
         var left = try parseNot()
         while isName("and") {
             let loc = next().location
-            left = Expr(kind: .and(left, try parseNot()), location: loc)
+            left = try checkedExpr(kind: .and(left, try parseNot()), location: loc)
         }
         return left
     }
 
     private mutating func parseNot() throws -> Expr {
         if isName("not") {
+            try descend()
+            defer { ascend() }
             let loc = next().location
-            return Expr(kind: .not(try parseNot()), location: loc)
+            return try checkedExpr(kind: .not(try parseNot()), location: loc)
         }
         return try parseCompare()
     }
@@ -101,14 +132,14 @@ extension Parser {
             _ = next()
             ops.append((op, try parseMath1()))
         }
-        return ops.isEmpty ? first : Expr(kind: .compare(first, ops), location: first.location)
+        return ops.isEmpty ? first : try checkedExpr(kind: .compare(first, ops), location: first.location)
     }
 
     private mutating func parseMath1() throws -> Expr {
         var left = try parseConcat()
         while isOp("+") || isOp("-") {
             let op: BinaryOperator = next().kind == .op("+") ? .add : .subtract
-            left = Expr(kind: .binary(op, left, try parseConcat()), location: left.location)
+            left = try checkedExpr(kind: .binary(op, left, try parseConcat()), location: left.location)
         }
         return left
     }
@@ -117,7 +148,7 @@ extension Parser {
         let first = try parseMath2()
         var items = [first]
         while skipOp("~") { items.append(try parseMath2()) }
-        return items.count == 1 ? first : Expr(kind: .concat(items), location: first.location)
+        return items.count == 1 ? first : try checkedExpr(kind: .concat(items), location: first.location)
     }
 
     private mutating func parseMath2() throws -> Expr {
@@ -132,25 +163,27 @@ extension Parser {
             default: return left
             }
             _ = next()
-            left = Expr(kind: .binary(op, left, try parsePow()), location: left.location)
+            left = try checkedExpr(kind: .binary(op, left, try parsePow()), location: left.location)
         }
     }
 
     private mutating func parsePow() throws -> Expr {
         var left = try parseUnary()
         while skipOp("**") {
-            left = Expr(kind: .binary(.power, left, try parseUnary()), location: left.location)
+            left = try checkedExpr(kind: .binary(.power, left, try parseUnary()), location: left.location)
         }
         return left
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws -> Expr {
+        try descend()
+        defer { ascend() }
         let loc = current.location
         var node: Expr
         if skipOp("-") {
-            node = Expr(kind: .negate(try parseUnary(withFilter: false)), location: loc)
+            node = try checkedExpr(kind: .negate(try parseUnary(withFilter: false)), location: loc)
         } else if skipOp("+") {
-            node = Expr(kind: .plus(try parseUnary(withFilter: false)), location: loc)
+            node = try checkedExpr(kind: .plus(try parseUnary(withFilter: false)), location: loc)
         } else {
             node = try parsePrimary()
         }
@@ -166,10 +199,10 @@ extension Parser {
         case .name(let n):
             _ = next()
             switch n {
-            case "true", "True": return Expr(kind: .literal(.bool(true)), location: loc)
-            case "false", "False": return Expr(kind: .literal(.bool(false)), location: loc)
-            case "none", "None": return Expr(kind: .literal(.none), location: loc)
-            default: return Expr(kind: .name(n), location: loc)
+            case "true", "True": return try checkedExpr(kind: .literal(.bool(true)), location: loc)
+            case "false", "False": return try checkedExpr(kind: .literal(.bool(false)), location: loc)
+            case "none", "None": return try checkedExpr(kind: .literal(.none), location: loc)
+            default: return try checkedExpr(kind: .name(n), location: loc)
             }
         case .string(let s):
             _ = next()
@@ -178,13 +211,13 @@ extension Parser {
                 text += more
                 _ = next()
             }
-            return Expr(kind: .literal(.string(text)), location: loc)
+            return try checkedExpr(kind: .literal(.string(text)), location: loc)
         case .integer(let i):
             _ = next()
-            return Expr(kind: .literal(.int(i)), location: loc)
+            return try checkedExpr(kind: .literal(.int(i)), location: loc)
         case .float(let d):
             _ = next()
-            return Expr(kind: .literal(.double(d)), location: loc)
+            return try checkedExpr(kind: .literal(.double(d)), location: loc)
         case .op("("):
             _ = next()
             let inner = try parseTuple(explicitParentheses: true)
@@ -199,7 +232,7 @@ extension Parser {
                 items.append(try parseExpression())
             }
             try expectOp("]")
-            return Expr(kind: .list(items), location: loc)
+            return try checkedExpr(kind: .list(items), location: loc)
         case .op("{"):
             _ = next()
             var pairs: [(key: Expr, value: Expr)] = []
@@ -211,7 +244,7 @@ extension Parser {
                 pairs.append((key, try parseExpression()))
             }
             try expectOp("}")
-            return Expr(kind: .dict(pairs), location: loc)
+            return try checkedExpr(kind: .dict(pairs), location: loc)
         default:
             throw error("unexpected \(describe(token))")
         }
@@ -250,8 +283,8 @@ extension Parser {
         if token.kind == .op(".") {
             let attr = next()
             switch attr.kind {
-            case .name(let n): return Expr(kind: .attribute(node, n), location: attr.location)
-            case .integer(let i): return Expr(kind: .item(node, Expr(kind: .literal(.int(i)), location: attr.location)), location: attr.location)
+            case .name(let n): return try checkedExpr(kind: .attribute(node, n), location: attr.location)
+            case .integer(let i): return try checkedExpr(kind: .item(node, try checkedExpr(kind: .literal(.int(i)), location: attr.location)), location: attr.location)
             default: throw error("expected name or number", at: attr.location)
             }
         }
@@ -261,8 +294,8 @@ extension Parser {
             args.append(try parseSubscribed())
         }
         try expectOp("]")
-        let key = args.count == 1 ? args[0] : Expr(kind: .tuple(args), location: token.location)
-        return Expr(kind: .item(node, key), location: token.location)
+        let key = args.count == 1 ? args[0] : try checkedExpr(kind: .tuple(args), location: token.location)
+        return try checkedExpr(kind: .item(node, key), location: token.location)
     }
 
     private mutating func parseSubscribed() throws -> Expr {
@@ -285,12 +318,12 @@ extension Parser {
         } else {
             parts.append(nil)
         }
-        return Expr(kind: .slice(start: parts[0], stop: parts[1], step: parts[2]), location: loc)
+        return try checkedExpr(kind: .slice(start: parts[0], stop: parts[1], step: parts[2]), location: loc)
     }
 
     /// A call is located at its callee (`raise_exception(…)` reports where `raise_exception` starts).
     private mutating func parseCall(_ node: Expr) throws -> Expr {
-        Expr(kind: .call(node, try parseCallArguments()), location: node.location)
+        try checkedExpr(kind: .call(node, try parseCallArguments()), location: node.location)
     }
 
     mutating func parseCallArguments() throws -> CallArguments {
@@ -332,7 +365,7 @@ extension Parser {
             var name = try expectName()
             while skipOp(".") { name += "." + (try expectName()) }
             let args = isOp("(") ? try parseCallArguments() : CallArguments()
-            node = Expr(kind: .filter(node, name: name, args), location: loc)
+            node = try checkedExpr(kind: .filter(node, name: name, args), location: loc)
         }
         return node
     }
@@ -349,8 +382,8 @@ extension Parser {
             if isName("is") { throw error("You cannot chain multiple tests with is") }
             args.positional = [try parsePostfix(try parsePrimary())]
         }
-        let test = Expr(kind: .test(node, name: name, args), location: loc)
-        return negated ? Expr(kind: .not(test), location: loc) : test
+        let test = try checkedExpr(kind: .test(node, name: name, args), location: loc)
+        return negated ? try checkedExpr(kind: .not(test), location: loc) : test
     }
 
     /// `x is divisibleby 3`: a test takes one argument without parentheses when a primary follows.

@@ -10,6 +10,10 @@ struct Parser {
     /// jinja2's `_end_token_stack` and `_tag_stack`, for its wording of unclosed and unknown tags.
     var endTagStack: [[String]] = []
     var tagStack: [String] = []
+    /// Current depth of nested parsing calls in an expression (see `maxExpressionDepth`).
+    var expressionNesting = 0
+    /// Most block statements (`if`, `for`, `macro`, …) nested in one another; real chat templates use fewer than 10.
+    static let maxBlockNesting = 100
 
     init(tokens: [Token], templateName: String) {
         self.tokens = tokens
@@ -109,6 +113,9 @@ struct Parser {
         var body: [Node] = []
         if !endTags.isEmpty { endTagStack.append(endTags) }
         defer { if !endTags.isEmpty { endTagStack.removeLast() } }
+        if endTagStack.count > Self.maxBlockNesting {
+            throw TemplateError(.limit, "blocks nested deeper than \(Self.maxBlockNesting) levels", templateName: templateName, location: current.location)
+        }
         while true {
             switch current.kind {
             case .eof:

@@ -116,17 +116,50 @@ final class InterpreterTests: XCTestCase {
     func testLimits() throws {
         let recursion = error { try self.render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}") }
         XCTAssertEqual(recursion?.kind, .limit)
+        XCTAssertEqual(recursion?.description, "t, line 1, column 20: macro calls nested deeper than 200 levels (in macro 'f')")
         let output = error {
             try self.render("{% for i in range(1000) %}0123456789{% endfor %}", options: RenderOptions(limits: RenderLimits(maxOutputCharacters: 5000)))
         }
         XCTAssertEqual(output?.kind, .limit)
+        XCTAssertEqual(output?.message, "output exceeds the limit of 5000 characters")
         let iterations = error {
             try self.render("{% for i in range(20) %}{% endfor %}", options: RenderOptions(limits: RenderLimits(maxLoopIterations: 10)))
         }
         XCTAssertEqual(iterations?.kind, .limit)
-        XCTAssertEqual(error { try self.render("{{ 'x' * 100000000 }}") }?.kind, .limit)
+        XCTAssertEqual(iterations?.message, "more than 10 loop iterations")
+        let repetition = error { try self.render("{{ 'x' * 100000000 }}") }
+        XCTAssertEqual(repetition?.kind, .limit)
+        XCTAssertEqual(repetition?.message, "sequence repetition exceeds the output limit")
         XCTAssertEqual(error { try self.render("{{ range(100001) | length }}") }?.message,
                        "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
+    }
+
+    /// Hostile nesting is refused at parse time with a limit error; before the limits, each of these templates
+    /// crashed the process by exhausting the stack in the parser, the validator or the tree's deinit (fuzzing, issue 10).
+    func testParserDepthLimits() throws {
+        let n = 20_000
+        let tooDeep: [(String, String, String)] = [
+            ("parentheses", "{{ " + String(repeating: "(", count: n) + "1" + String(repeating: ")", count: n) + " }}",
+             "t, line 1, column 68: expression nested deeper than 128 levels"),
+            ("lists", "{{ " + String(repeating: "[", count: n) + String(repeating: "]", count: n) + " }}",
+             "t, line 1, column 68: expression nested deeper than 128 levels"),
+            ("left-deep sum", "{{ 1" + String(repeating: " + 1", count: n) + " }}", "t, line 1, column 4: expression nested deeper than 128 levels"),
+            ("attribute chain", "{{ x" + String(repeating: ".a", count: n) + " }}", "t, line 1, column 260: expression nested deeper than 128 levels"),
+            ("not chain", "{{ " + String(repeating: "not ", count: n) + "1 }}", "t, line 1, column 512: expression nested deeper than 128 levels"),
+            ("unary minus", "{{ " + String(repeating: "-", count: n) + "1 }}", "t, line 1, column 131: expression nested deeper than 128 levels"),
+            ("filter chain", "{{ x" + String(repeating: "|trim", count: n) + " }}", "t, line 1, column 641: expression nested deeper than 128 levels"),
+            ("nested ifs", String(repeating: "{% if true %}", count: n) + "x" + String(repeating: "{% endif %}", count: n),
+             "t, line 1, column 1314: blocks nested deeper than 100 levels"),
+        ]
+        for (name, source, expected) in tooDeep {
+            let e = error { try ChatTemplate(source: source, name: "t") }
+            XCTAssertEqual(e?.kind, .limit, name)
+            XCTAssertEqual(e?.description, expected, name)
+        }
+        // Just below the limits, the same shapes parse and render.
+        XCTAssertEqual(try render("{{ " + String(repeating: "(", count: 60) + "1" + String(repeating: ")", count: 60) + " }}"), "1")
+        XCTAssertEqual(try render("{{ 0" + String(repeating: " + 1", count: 120) + " }}"), "120")
+        XCTAssertEqual(try render(String(repeating: "{% if true %}", count: 100) + "x" + String(repeating: "{% endif %}", count: 100)), "x")
     }
 
     func testMessagesAPIMatchesApplyChatTemplate() throws {
