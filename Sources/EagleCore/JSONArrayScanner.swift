@@ -69,7 +69,7 @@ public struct JSONArrayScanner: Sequence {
             while pos < bytes.count {
                 let c = bytes[pos]
                 if inString {
-                    if c == UInt8(ascii: "\\") { pos += 2; continue }
+                    if c == UInt8(ascii: "\\") { pos = Swift.min(pos + 2, bytes.count); continue }  // a final lone '\' ends the input
                     if c == UInt8(ascii: "\"") { inString = false }
                     if c == 0x0A { line += 1 }
                     pos += 1

@@ -42,6 +42,25 @@ final class JSONTests: XCTestCase {
         XCTAssertNoThrow(try JSONParser.parse(deep, limits: JSONLimits(maxDepth: 300)))
     }
 
+    func testDocumentSizeLimit() {
+        XCTAssertThrowsError(try JSONParser.parse("[1, 2, 3]", limits: JSONLimits(maxBytes: 8))) { error in
+            XCTAssertEqual("\(error)", "line 1, column 1: document of 9 bytes exceeds the limit of 8 bytes")
+        }
+        XCTAssertEqual(try JSONParser.parse("[1, 2, 3]", limits: JSONLimits(maxBytes: 9)), .array([.int(1), .int(2), .int(3)]))
+    }
+
+    /// An array ending in a lone backslash inside a string: the scanner stepped past the end of the buffer and read
+    /// the byte after it (issue 10). The byte after the scanned range is a newline here, so the old read showed up
+    /// as a wrong column.
+    func testArrayScannerStopsAtABackslashAtTheEnd() {
+        let bytes: [UInt8] = [0x5B, 0x22, 0x5C, 0x0A]  // `["\` and, past the scanned range, a newline
+        bytes.withUnsafeBufferPointer { all in
+            var it = JSONArrayScanner(bytes: UnsafeBufferPointer(rebasing: all[0..<3])).makeIterator()
+            XCTAssertNil(it.next())
+            XCTAssertEqual(it.error?.description, "line 1, column 4: unexpected end of input in the top-level array")
+        }
+    }
+
     func testInvalidUTF8IsRejected() {
         XCTAssertThrowsError(try JSONParser.parse(bytes: [0x22, 0xC3, 0x28, 0x22]))
     }
