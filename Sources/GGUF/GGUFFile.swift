@@ -76,6 +76,11 @@ public struct GGUFFile: Sendable {
         }
         alignment = align
 
+        // The count is checked against what the rest of the file can hold before anything is reserved for it:
+        // a tensor entry takes at least 32 bytes (name length, n_dimensions, one dimension, type, offset).
+        guard tensorCount <= r.remaining / 32 else {
+            throw r.error("tensor_count", "\(tensorCount) tensors cannot fit in the \(r.remaining) bytes that follow the metadata (file truncated?)", at: 8)
+        }
         var infos: [GGUFTensorInfo] = []
         infos.reserveCapacity(tensorCount)
         for i in 0..<tensorCount {

@@ -99,6 +99,44 @@ final class GGUFReaderTests: XCTestCase {
         }
     }
 
+    /// Each limit of `GGUFLimits`, hit with a small limit or a tiny file, and its error text.
+    func testLimitsGiveErrorsNamingTheLimit() throws {
+        var limits = GGUFLimits()
+        limits.maxTensors = 2
+        limits.maxMetadataEntries = 1
+        limits.maxArrayElements = 3
+        limits.maxStringBytes = 4
+        var manyTensors = GGUFBuilder(); manyTensors.header(tensors: 3, kvs: 0)
+        var manyEntries = GGUFBuilder(); manyEntries.header(tensors: 0, kvs: 2)
+        var longArray = GGUFBuilder(); longArray.header(tensors: 0, kvs: 1); longArray.kvStringArray("a", ["1", "2", "3", "4"])
+        var longString = GGUFBuilder(); longString.header(tensors: 0, kvs: 1); longString.kvString("k", "12345")
+        var nested = GGUFBuilder(); nested.header(tensors: 0, kvs: 1); nested.string("n"); nested.u32(9)
+        for _ in 0..<4 { nested.u32(9); nested.u64(1) }
+        nested.u32(4); nested.u64(1); nested.u32(7)
+        let cases: [(String, [UInt8], String)] = [
+            ("tensors", manyTensors.bytes, "tensors.gguf: tensor_count at byte 8: value 3 exceeds the limit of 2"),
+            ("entries", manyEntries.bytes, "entries.gguf: metadata_kv_count at byte 16: value 2 exceeds the limit of 1"),
+            ("array", longArray.bytes, "array.gguf: metadata[a].count at byte 41: value 4 exceeds the limit of 3"),
+            ("string", longString.bytes, "string.gguf: metadata[k].length at byte 37: value 5 exceeds the limit of 4"),
+            ("nested", nested.bytes, "nested.gguf: metadata[n][0][0][0][0] at byte 85: arrays nested deeper than 4"),
+        ]
+        for (name, bytes, expected) in cases {
+            XCTAssertThrowsError(try GGUFFile.open(path: write(bytes, name + ".gguf"), limits: limits), name) { error in
+                XCTAssertEqual("\(error)".replacingOccurrences(of: dir + "/", with: ""), expected, name)
+            }
+        }
+    }
+
+    /// A 24-byte file declaring a million tensors (within `maxTensors`) is refused before anything is reserved
+    /// for them (issue 10: it reserved ~60 MB for such a file before reading further).
+    func testCountsBeyondTheFileAreRefusedUpFront() throws {
+        var b = GGUFBuilder(); b.header(tensors: 1 << 20, kvs: 0)
+        XCTAssertThrowsError(try GGUFFile.open(path: write(b.bytes, "counts.gguf"))) { error in
+            XCTAssertEqual("\(error)".replacingOccurrences(of: dir + "/", with: ""),
+                           "counts.gguf: tensor_count at byte 8: 1048576 tensors cannot fit in the 0 bytes that follow the metadata (file truncated?)")
+        }
+    }
+
     func testRealSmolLM2Header() throws {
         let f = try GGUFFile.open(path: TestSupport.smolLM2GGUF())
         XCTAssertEqual(try f.string("general.architecture"), "llama")
