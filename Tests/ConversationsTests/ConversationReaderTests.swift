@@ -123,6 +123,30 @@ final class ConversationReaderTests: XCTestCase {
         XCTAssertEqual(rejected.first?.reason, .unknownRole)
     }
 
+    /// The reader's JSON limits (default: 64 levels of nesting, 64 MiB per record) reject a record with its line and
+    /// the limit, and reading goes on with the next record.
+    func testRecordDepthAndSizeLimits() throws {
+        let deep = #"{"messages": "# + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}"
+        let ok = #"{"messages": [{"role": "user", "content": "hi"}]}"#
+        let path = try write([deep, ok, #"{"messages": [{"role": "user", "content": "a long record"}]}"#].joined(separator: "\n"), "limits.jsonl")
+        var kept: [Int] = [], rejected: [String] = []
+        try ConversationReader(path: path).forEach { r in
+            switch r {
+            case .success(let c): kept.append(c.line)
+            case .failure(let e): rejected.append(e.description.replacingOccurrences(of: self.dir + "/", with: ""))
+            }
+        }
+        XCTAssertEqual(kept, [2, 3])
+        XCTAssertEqual(rejected, ["limits.jsonl:1: invalid JSON: line 1, column 77: nesting deeper than 64 levels"])
+
+        rejected = []
+        try ConversationReader(path: path, limits: JSONLimits(maxDepth: 64, maxBytes: 55)).forEach { r in
+            if case .failure(let e) = r { rejected.append(e.description.replacingOccurrences(of: self.dir + "/", with: "")) }
+        }
+        XCTAssertEqual(rejected, ["limits.jsonl:1: invalid JSON: line 1, column 1: document of 154 bytes exceeds the limit of 55 bytes",
+                                  "limits.jsonl:3: invalid JSON: line 1, column 1: document of 60 bytes exceeds the limit of 55 bytes"])
+    }
+
     func testBrokenArrayIsAFileError() throws {
         let path = try write("[{\"messages\": []}, {\"messages\": [", "bad.json")
         XCTAssertThrowsError(try read(path)) { XCTAssertTrue("\($0)".contains("bad.json: line 1"), "\($0)") }
