@@ -11,6 +11,8 @@ public enum DumpShardFormat {
     public static let version: UInt32 = 1
     public static let prefixSize = 20
     public static let maxSequenceLength = 1 << 20
+    /// Most logits a sample expands to when read (`L × Vd` f32 values, 4 GiB); 8,192 tokens × 128,256 fit.
+    public static let maxDenseLogits = 1 << 30
 
     /// Raw record size for `length` tokens and `rows` stored logit rows, or nil on overflow.
     public static func rawSize(length: Int, rows: Int, layout: DumpLayout) -> Int? {
@@ -143,6 +145,18 @@ public struct DumpShardReader: Sendable {
         self.layout = layout
     }
 
+    /// Logits are stored for the supervised rows only and expanded to `[L, Vd]` on reading; a record with few or no
+    /// such rows is tiny on disk, so the expansion is bounded by `DumpShardFormat.maxDenseLogits` (issue 10: a
+    /// 295-byte shard declaring L = 2,000 and Vd = 4,194,304 made `verify` allocate 33.5 GB).
+    func checkDenseLogits(length L: Int, sample k: Int) throws {
+        guard layout.signal == .logits else { return }
+        let (n, overflow) = L.multipliedReportingOverflow(by: layout.draftVocabSize)
+        guard !overflow, n <= DumpShardFormat.maxDenseLogits else {
+            throw BinaryFormatError(source: path, field: "sample[\(k)]", offset: 0,
+                                    message: "\(L) tokens × draft_vocab_size \(layout.draftVocabSize) exceeds the limit of \(DumpShardFormat.maxDenseLogits) dense logits")
+        }
+    }
+
     public func length(of k: Int) -> Int { container.entries[k].length }
     /// The container's index entries (frame offsets, sizes, lengths, checksums).
     public var containerEntries: [RecordContainerReader.Entry] { container.entries }
@@ -159,6 +173,7 @@ public struct DumpShardReader: Sendable {
     public func sample(_ k: Int) throws -> DumpSample {
         let (raw, p) = try record(k)
         let L = p.length
+        try checkDenseLogits(length: L, sample: k)
         return raw.withUnsafeBytes { b -> DumpSample in
             func slice(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: b[r]) }
             func floats(_ r: Range<Int>, _ dtype: StorageDType) -> [Float] {
@@ -188,6 +203,7 @@ public struct DumpShardReader: Sendable {
     public func storedArrays(_ k: Int) throws -> [StoredArray] {
         let (raw, p) = try record(k)
         let L = p.length
+        try checkDenseLogits(length: L, sample: k)
         return raw.withUnsafeBytes { b -> [StoredArray] in
             func bytes(_ r: Range<Int>) -> [UInt8] { Array(b[r]) }
             func planes(_ r: Range<Int>, _ w: Int) -> [UInt8] { ByteShuffle.unshuffle(UnsafeRawBufferPointer(rebasing: b[r]), width: w) }
