@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=60 nice_level=0 build_only=0 binary='' timeout=10 rss_mb=2048 malloc_mb=1024
+seconds=60 nice_level=0 build_only=0 binary="" timeout=30 rss_mb=2048 malloc_mb=1024
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
