@@ -33,9 +33,10 @@ let package = Package(
         .target(name: "TargetModel", dependencies: ["EagleCore", "LinearAlgebra", "GGUF", "SafeTensors"], swiftSettings: release),
         .target(name: "DraftTraining", dependencies: ["EagleCore", "LinearAlgebra", "SafeTensors", "DraftVocabulary", "Shards"], swiftSettings: release),
         .target(name: "SpeculativeDecoding", dependencies: ["EagleCore", "LinearAlgebra", "TargetModel", "DraftTraining"], swiftSettings: release),
+        .target(name: "PipelineRunner", dependencies: ["EagleCore"]),
         .target(name: "EagleprepCLI", dependencies: [
             "EagleCore", "ZstdCompression", "LinearAlgebra", "GGUF", "Tokenization", "ChatTemplates", "Conversations", "TokenShards", "TrainingData", "SafeTensors", "DraftVocabulary", "TargetModel", "TargetDump", "Shards", "DraftTraining",
-            "SpeculativeDecoding",
+            "SpeculativeDecoding", "PipelineRunner",
         ]),
         .executableTarget(name: "eagleprep", dependencies: ["EagleprepCLI"]),
 
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "SpeculativeDecodingTests", dependencies: ["SpeculativeDecoding", "TargetModel", "DraftTraining", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport", "TargetModel", "SafeTensors", "EagleCore", "Shards"]),
+        .testTarget(name: "PipelineRunnerTests", dependencies: ["PipelineRunner", "EagleCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,6 +25,7 @@ public enum EagleprepMain {
         EvalCommand.self,
         MergeTokensCommand.self,
         SlurmCommand.self,
+        RunCommand.self,
     ]
 
     public static var overview: String {
