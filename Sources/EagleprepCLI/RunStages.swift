@@ -9,7 +9,7 @@ import PipelineRunner
 /// stage's progress (dump, train: crash-test hooks, one progress display), through the library the command uses.
 enum RunStages {
     static var all: [any PipelineStage] {
-        [GenerateRunStage(), TokenizeRunStage(), VocabRunStage(), DumpRunStage(), EvalRunStage()]
+        [GenerateRunStage(), TokenizeRunStage(), VocabRunStage(), DumpRunStage(), TrainRunStage(), EvalRunStage()]
     }
 
     /// Runs a subcommand in process, as `eagleprep NAME args…` would.
