@@ -69,8 +69,10 @@ struct DumpRunStage: PipelineStage {
         c.progress.say("\(tokens.sampleCount) samples, aux layers \(auxLayers.map(String.init).joined(separator: ",")), \(settings.signal) signal, \(draftIds.count)-token draft vocabulary")
         let stage = DumpStage(model: model, tokens: tokens, draftIds: draftIds, settings: settings, outputDirectory: c.directory, threads: c.threads)
         let counts = try stage.run { p in
-            c.progress.update(done: p.samples, total: p.samplesTotal, unit: "samples", rate: Double(p.tokens) / max(p.seconds, 1e-9), rateUnit: "tokens",
-                              extra: String(format: "%.1f MB written", Double(p.bytesWritten) / 1e6), force: p.samples == p.samplesTotal)
+            // Rate and ETA from this run's own work (a resumed run starts from the kept shards' counts).
+            c.progress.update(done: p.samples, total: p.samplesTotal, unit: "samples", rate: Double(p.tokensThisRun) / max(p.seconds, 1e-9), rateUnit: "tokens",
+                              extra: String(format: "%.1f MB written", Double(p.bytesWritten) / 1e6),
+                              etaSeconds: p.seconds / Double(max(p.samplesThisRun, 1)) * Double(p.samplesTotal - p.samples), force: p.samples == p.samplesTotal)
             TestHooks.progress(.dump, count: p.samples)
         }
         c.progress.say(String(format: "%d samples, %d tokens, %.1f MB stored, %.0f bytes/token", counts.samples, counts.tokens,

@@ -43,7 +43,9 @@ public final class StageProgress: Sendable {
     }
 
     /// `done` of `total` units; `rate` in `rateUnit` per second (omitted if nil); an ETA from the stage's own pace.
-    public func update(done: Int, total: Int?, unit: String, rate: Double? = nil, rateUnit: String = "", extra: String = "", force: Bool = false) {
+    /// `etaSeconds` overrides the ETA (e.g. a resumed stage that knows its own pace this run).
+    public func update(done: Int, total: Int?, unit: String, rate: Double? = nil, rateUnit: String = "", extra: String = "",
+                       etaSeconds: Double? = nil, force: Bool = false) {
         guard !quiet else { return }
         let now = Date()
         let due = lastPrinted.withLock { last -> Bool in
@@ -57,8 +59,7 @@ public final class StageProgress: Sendable {
         if let rate { s += ", " + Self.number(rate) + " \(rateUnit)/s" }
         if !extra.isEmpty { s += ", " + extra }
         if let total, done > 0, done < total {
-            let seconds = elapsed
-            s += ", ETA " + Self.duration(seconds / Double(done) * Double(total - done))
+            s += ", ETA " + Self.duration(etaSeconds ?? elapsed / Double(done) * Double(total - done))
         }
         printError(prefix + " " + s)
     }
