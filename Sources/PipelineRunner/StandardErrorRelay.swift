@@ -1,10 +1,15 @@
 import EagleCore
 import Foundation
+import Synchronization
 
 /// While a stage runs, every line written to standard error (by the stage's own command code too) is prefixed
 /// with `[k/n stage]`, so the whole run reads as one display. Implemented with a pipe on file descriptor 2 and a
 /// reader thread; `finish()` restores the original descriptor and drains the pipe.
 final class StandardErrorRelay: Sendable {
+    /// The terminal's standard error while a relay is active (else 2): for messages that must get out even if the
+    /// process dies before the relay thread forwards them (the crash-test hook).
+    static let originalDescriptor = Atomic<Int32>(2)
+
     let saved: Int32
     let writeEnd: Int32
     let finished = DispatchSemaphore(value: 0)
@@ -22,6 +27,7 @@ final class StandardErrorRelay: Sendable {
         }
         self.saved = saved
         self.writeEnd = fds[1]
+        Self.originalDescriptor.store(saved, ordering: .sequentiallyConsistent)
         let readEnd = fds[0]
         let done = finished
         let thread = Thread {
@@ -53,6 +59,7 @@ final class StandardErrorRelay: Sendable {
 
     /// Restores standard error and waits until every relayed line is out.
     func finish() {
+        Self.originalDescriptor.store(2, ordering: .sequentiallyConsistent)
         dup2(saved, 2)
         close(writeEnd)
         finished.wait()

@@ -20,7 +20,8 @@ public enum TestHooks {
     public static func progress(_ stage: StageName, count: Int) {
         guard let (s, n) = killPoint, s == stage, count >= n else { return }
         let message = "\(killVariable)=\(s):\(n): test hook, killing the process at \(count)\n"
-        message.withCString { _ = write(2, $0, strlen($0)) }
+        let fd = StandardErrorRelay.originalDescriptor.load(ordering: .sequentiallyConsistent)
+        message.withCString { _ = write(fd, $0, strlen($0)) }
         kill(getpid(), SIGKILL)
     }
 }
