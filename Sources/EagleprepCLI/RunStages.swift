@@ -29,7 +29,8 @@ enum RunStages {
         return s
     }
 
-    static func percent(_ x: Double) -> String { String(format: "%.1f %%", 100 * x) }
+    /// "12.3 %", or "—" for a rate with no cases (NaN).
+    static func percent(_ x: Double) -> String { x.isFinite ? String(format: "%.1f %%", 100 * x) : "—" }
 }
 
 /// generate: the target regenerates the assistant turns (EAGLE-3 trains on the target's own outputs). With
@@ -181,7 +182,7 @@ struct VocabRunStage: PipelineStage {
             ("draft vocabulary", RunStages.count(v["draft_vocab_size"]?.intValue ?? 0) + " of " + RunStages.count(v["target_vocab_size"]?.intValue ?? 0) + " target ids"),
         ]
         if let counts = counts?.objectValue {
-            for (key, value) in counts { rows.append((key.replacingOccurrences(of: "_", with: " "), value.intValue.map(RunStages.count) ?? JSONWriter.string(value))) }
+            for (key, value) in counts { rows.append((key.replacingOccurrences(of: "_", with: " "), value.intValue.map(RunStages.count) ?? (value.isNull ? "—" : JSONWriter.string(value)))) }
         }
         if let coverage = v["coverage"]?.objectValue {
             for (key, value) in coverage { rows.append(("coverage " + key, value.doubleValue.map(RunStages.percent) ?? JSONWriter.string(value))) }

@@ -118,7 +118,10 @@ struct TrainRunStage: PipelineStage {
         // The last training step's metrics.
         if let text = try? FileIO.readString(path: c.directory + "/metrics.jsonl"),
            let last = text.split(separator: "\n").reversed().lazy.compactMap({ try? JSONParser.parse(String($0)) }).first(where: { $0["loss"] != nil }) {
-            rows.append(("last step", JSONWriter.string(last)))
+            let acc = last["acc"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""
+            rows.append(("last step", String(format: "step %d: loss %.4f, %.0f tokens/s; accuracy per TTT position: ",
+                                                 last["step"]?.intValue ?? 0, last["loss"]?.doubleValue ?? .nan,
+                                                 last["tokens_per_s"]?.doubleValue ?? .nan) + acc))
         }
         if let v = s["validation_loss"]?.doubleValue {
             let acc = s["validation_accuracies"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""

@@ -84,6 +84,9 @@ public struct PipelineDefinition: Sendable {
         for key in root.keys where top[key] == nil {
             throw fail(key, "unknown key (known: \(PipelineSchema.topLevel.map(\.name).joined(separator: ", ")))")
         }
+        if let slurm = root["slurm"], slurm.objectValue == nil {
+            throw fail("slurm", "expected an object (job resources for eagleprep slurm), found \(slurm.typeName)")
+        }
         func resolve(_ p: String) -> String {
             let joined = p.hasPrefix("/") ? p : directory + "/" + p
             return URL(fileURLWithPath: joined).standardizedFileURL.path

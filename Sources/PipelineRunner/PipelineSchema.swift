@@ -36,6 +36,7 @@ public enum PipelineSchema {
         KeySpec("date", .string, "The date chat templates see, YYYY-MM-DD (default 2026-01-01, fixed so runs repeat)."),
         KeySpec("description", .string, "Free text, shown at the top of the report."),
         KeySpec("stages", .string, "An object with one object per stage to run (keys: generate, tokenize, vocab, dump, train, eval)."),
+        KeySpec("slurm", .string, "An object: job resources for `eagleprep slurm` (docs/scale-out.md); `run` ignores it."),
     ]
 
     public static func keys(of stage: StageName) -> [KeySpec] {

@@ -37,7 +37,9 @@ final class PipelineDefinitionTests: XCTestCase {
         XCTAssertEqual(message("{\(base), \"stages\": {\"tokenize\": {\"input\": \"x\", \"mask\": \"assistant\"}}}"),
                        "p.json: stages.tokenize.mask: unknown key (known for tokenize: input, format, mask_mode, system_prompt, max_length, truncate, any_roles, ignore_tools, shard_size)")
         XCTAssertEqual(message("{\(base), \"stage\": {}}"),
-                       "p.json: stage: unknown key (known: model, out, threads, date, description, stages)")
+                       "p.json: stage: unknown key (known: model, out, threads, date, description, stages, slurm)")
+        XCTAssertEqual(message("{\(base), \"slurm\": [1]}"), "p.json: slurm: expected an object (job resources for eagleprep slurm), found an array")
+        XCTAssertEqual(message("{\(base), \"slurm\": {\"partition\": \"cpu\"}, \"stages\": {\"tokenize\": {\"input\": \"x\"}}}"), "no error")
         XCTAssertEqual(message("{\(base), \"stages\": {\"tokenise\": {}}}"),
                        "p.json: stages.tokenise: unknown stage (known: generate, tokenize, vocab, dump, train, eval)")
         XCTAssertEqual(message("{\(base), \"stages\": {\"tokenize\": {\"input\": \"x\", \"max_length\": \"long\"}}}"),
