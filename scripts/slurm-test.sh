@@ -134,7 +134,8 @@ cat > "$work/pipeline.json" <<EOF
  "stages": {"tokenize": {"input": "conversations.jsonl", "max_length": 128, "truncate": true,
                          "mask_mode": "assistant", "system_prompt": "data", "shard_size": 4},
             "vocab": {"size": 512, "pad": true},
-            "dump": {"shard_size": 2}},
+            "dump": {"shard_size": 2},
+            "train": {"max_steps": 4, "checkpoint_every": 2, "schedule": "constant", "lr": 0.0005}},
  "slurm": {"defaults": {"cpus": 1, "time": "00:20:00"},
            "tokenize": {"tasks": 2}, "vocab": {"tasks": 2}, "dump": {"tasks": 3}}}
 EOF
@@ -170,6 +171,8 @@ ref=$work/ref
   for i in 0 1 2; do "$bin" dump --model "$model" --tokens "$ref/tokenize" --vocab "$ref/vocab" --shard-size 2 --worker $i/3 "${q[@]}" \
     --out "$ref/dump/workers/w$i" >/dev/null; done
   "$bin" merge-manifests --out "$ref/dump" "$ref"/dump/workers/w{0,1,2} >/dev/null
+  "$bin" train --shards "$ref/dump" --model "$model" --vocab "$ref/vocab" --out "$ref/train" --max-steps 4 --checkpoint-every 2 \
+    --schedule constant --lr 0.0005 "${q[@]}" >/dev/null
   # Unsplit runs, for what does not depend on the split.
   "$bin" tokenize --model "$model" --input "$work/conversations.jsonl" --date 2026-11-29 --max-length 128 --truncate --mask-mode assistant --system-prompt data --shard-size 4 "${q[@]}" \
     --out "$work/single/tokenize" >/dev/null
@@ -200,7 +203,12 @@ compare() {
   "$bin" inspect "$work/single/tokenize" --jsonl | sort > "$work/samples.single"
   cmp -s "$work/samples.run" "$work/samples.single" || fail "the merged token samples differ from an unsplit tokenize run"
   "$bin" verify "$run/tokenize" "$run/dump" >/dev/null || fail "eagleprep verify $run/tokenize $run/dump failed"
-  say "$1: $n files identical to the single-machine run ($(wc -l < "$work/samples.run") samples, $(grep -c . "$work/files.ref") files); vocab = unsplit vocab; token samples = unsplit tokenize"
+  # The train job: the exported drafter equals the single-machine training on the reference shards (same data,
+  # options and thread count: training is deterministic).
+  for f in model.safetensors config.json; do
+    cmp -s "$ref/train/$f" "$run/train/$f" || fail "train/$f differs between the Slurm run and the single-machine run"
+  done
+  say "$1: $n files and the exported drafter identical to the single-machine run ($(wc -l < "$work/samples.run") samples, $(grep -c . "$work/files.ref") files); vocab = unsplit vocab; token samples = unsplit tokenize"
 }
 
 # ---- run 1: submit, wait, compare -----------------------------------------------------------------------------
