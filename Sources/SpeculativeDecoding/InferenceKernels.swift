@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LinearAlgebra
+import TargetModel
 
 /// The drafter's inference kernels over raw fp32 rows (row-major, weights `[out, in]` as in PyTorch).
 /// Shapes: `R` rows (tokens), `N` outputs, `K` inputs, `C` columns.
@@ -93,23 +94,4 @@ enum InferenceKernels {
         for j in 1..<max(n, 1) where x[j] > x[best] { best = j }
         return best
     }
-}
-
-/// Runs `body(i)` for `i` in `0..<iterations` on Dispatch's worker pool and returns when all are done. Callers give
-/// each iteration disjoint output memory and read only memory no iteration writes; `body` does not escape.
-func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
-    withoutActuallyEscaping(body) { escapable in
-        nonisolated(unsafe) let work = escapable
-        DispatchQueue.concurrentPerform(iterations: iterations) { work($0) }
-    }
-}
-
-/// Splits `0..<count` into at most `threads` contiguous ranges, run in parallel when more than one.
-func parallelRanges(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-    let workers = max(1, min(threads, count))
-    if workers == 1 {
-        if count > 0 { body(0..<count) }
-        return
-    }
-    parallelFor(workers) { w in body((count * w / workers)..<(count * (w + 1) / workers)) }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// closure capture. This is the one place that lifts the restriction: `body` does not escape (the call is
 /// synchronous), and every caller gives each iteration a disjoint set of output rows or columns and reads
 /// only memory that no iteration writes. Keep it that way when adding callers.
-func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
+public func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { escapable in
         nonisolated(unsafe) let work = escapable
         DispatchQueue.concurrentPerform(iterations: iterations) { work($0) }
@@ -17,7 +17,7 @@ func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
 
 /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each, in parallel when there is
 /// more than one (see `parallelFor` for the rules callers follow).
-func parallelRanges(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+public func parallelRanges(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     let workers = max(1, min(threads, count))
     if workers == 1 {
         if count > 0 { body(0..<count) }
