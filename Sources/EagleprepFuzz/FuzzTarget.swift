@@ -81,6 +81,7 @@ final class ScratchFile: Sendable {
         return path
     }
 
+    @discardableResult
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         bytes.withUnsafeBufferPointer { write(name, $0) }
     }

@@ -1,4 +1,5 @@
 import EagleCore
+import Foundation
 import Shards
 import TokenShards
 @testable import EagleprepCLI
@@ -37,16 +38,7 @@ extension FuzzTarget {
             _ = VerifyCommand.verify(directory: ScratchFile.shared.directory)
         }
     }, writeSeeds: { seeds in
-        let tmp = try SeedWriter(directory: seeds.directory + "/.tmp")
-        _ = try ShardSeeds.tokenShards(into: tmp)
-        _ = try ShardSeeds.dumpShards(into: tmp)
-        let token = try FileIO.readAll(path: tmp.directory + "/tokens.2.shard")
-        let dump = try FileIO.readAll(path: tmp.directory + "/dump.logits-bf16.shard")
-        let tokensManifest = #"{"format":"eagleprep-tokens","complete":true,"shards":[{"file":"shard-00000.bin","samples":2}],"counts":{"kept":2,"tokens":9}}"#
-        let dumpManifest = #"{"format":"eagleprep-dump","complete":true,"shards":[{"file":"shard-00000.bin","samples":2}],"counts":{"samples":2,"tokens":11}}"#
-        try seeds.write("tokens", Array(tokensManifest.utf8) + [0] + token)
-        try seeds.write("dump", Array(dumpManifest.utf8) + [0] + dump)
-        return 2
+        try ShardSeeds.verifySeeds(into: seeds)
     })
 
     /// Calls `body` with the input, then (if different) with its record checksums recomputed.
@@ -97,13 +89,9 @@ enum ShardSeeds {
         return 3
     }
 
-    static func dumpShards(into seeds: SeedWriter) throws -> Int {
-        var n = 0
-        let layouts: [(String, DumpLayout)] = [
-            ("logits-bf16", DumpLayout(hiddenSize: 4, auxLayers: 3, auxDType: .bf16, signal: .logits, draftVocabSize: 5)),
-            ("hidden-f16", DumpLayout(hiddenSize: 3, auxLayers: 2, auxDType: .f16, signal: .hidden, hiddenDType: .f32)),
-        ]
-        for (name, layout) in layouts {
+    /// Dump shards of both signals; `settings` goes into every shard's metadata, as `eagleprep dump` writes it.
+    static func dumpShards(into seeds: SeedWriter, settings: JSONObject = JSONObject()) throws -> Int {
+        for (name, layout) in dumpLayouts {
             let w = try DumpShardWriter(path: seeds.directory + "/dump.\(name).shard", layout: layout)
             for (L, mask) in [(5, [0, 0, 1, 1, 0] as [UInt8]), (6, [0, 1, 1, 1, 1, 1] as [UInt8])] {
                 let aux = (0..<(L * layout.auxWidth)).map { Float($0) * 0.25 - 3 }
@@ -115,9 +103,70 @@ enum ShardSeeds {
                 }
                 try w.append(DumpSample(ids: (0..<L).map { Int32($0 + 10) }, lossMask: mask, auxHidden: aux, signal: signal, sourceFile: 0, sourceLine: UInt64(L)))
             }
-            try w.finish(metadata: JSONObject([("format", .string("eagleprep-dump"))]))
-            n += 1
+            var metadata = settings
+            metadata["format"] = .string("eagleprep-dump")
+            try w.finish(metadata: metadata)
         }
-        return n
+        return dumpLayouts.count
+    }
+
+    static let dumpLayouts: [(String, DumpLayout)] = [
+        ("logits-bf16", DumpLayout(hiddenSize: 4, auxLayers: 3, auxDType: .bf16, signal: .logits, draftVocabSize: 5)),
+        ("hidden-f16", DumpLayout(hiddenSize: 3, auxLayers: 2, auxDType: .f16, signal: .hidden, hiddenDType: .f32)),
+    ]
+
+    /// Seeds for `verify`: complete output folders as `tokenize` and `dump` write them (manifest `version`,
+    /// `settings`, `layout`, `counts`; shard metadata carrying the same settings), one per shard kind. Each seed is
+    /// checked through `VerifyCommand.verify` before it is written, so that the seeds pass the manifest checks and
+    /// reach the shard readers; a `verify` change that rejects them fails here, not silently in the campaign.
+    static func verifySeeds(into seeds: SeedWriter) throws -> Int {
+        let tmp = try SeedWriter(directory: seeds.directory + "/.tmp")
+        defer { try? FileManager.default.removeItem(atPath: tmp.directory) }
+        let dumpSettings = JSONObject([
+            ("target", .string("fuzz-target")), ("layers.ids", .array([.int(2), .int(3), .int(4)])),
+            ("layers.convention", .string("input_to_layer")), ("samples_per_shard", .int(2)), ("worker", .string("0/1")),
+        ])
+        _ = try tokenShards(into: tmp)
+        _ = try dumpShards(into: tmp, settings: dumpSettings)
+        var folders: [(name: String, manifest: JSONValue, shard: String)] = [
+            ("tokens", tokensManifest(samples: 2, tokens: 9), "tokens.2.shard"),
+            ("tokens-empty", tokensManifest(samples: 0, tokens: 0), "tokens.0.shard"),
+        ]
+        for (name, layout) in dumpLayouts {
+            var m = JSONObject()
+            m["format"] = .string("eagleprep-dump")
+            m["version"] = .int(1)
+            m["settings"] = .object(dumpSettings)
+            m["layout"] = layout.json
+            m["compression"] = .object(JSONObject([("codec", .string("zstd")), ("level", .int(1))]))
+            m["shards"] = .array([.object(JSONObject([("file", .string("shard-00000.bin")), ("samples", .int(2))]))])
+            m["counts"] = .object(JSONObject([("samples", .int(2)), ("tokens", .int(11))]))
+            m["complete"] = .bool(true)
+            folders.append(("dump-" + name, .object(m), "dump.\(name).shard"))
+        }
+        for f in folders {
+            let manifest = Array(JSONWriter.string(f.manifest).utf8)
+            let shard = try FileIO.readAll(path: tmp.directory + "/" + f.shard)
+            ScratchFile.shared.write("manifest.json", manifest)
+            ScratchFile.shared.write("shard-00000.bin", shard)
+            let problems = VerifyCommand.verify(directory: ScratchFile.shared.directory)
+            guard problems.isEmpty else {
+                throw FileError(path: f.name, message: "the verify seed does not pass verify: " + problems.joined(separator: "; "))
+            }
+            try seeds.write(f.name, manifest + [0] + shard)
+        }
+        return folders.count
+    }
+
+    /// A `tokenize` manifest listing one shard, `shard-00000.bin`.
+    static func tokensManifest(samples: Int, tokens: Int) -> JSONValue {
+        var m = JSONObject()
+        m["format"] = .string("eagleprep-tokens")
+        m["version"] = .int(1)
+        m["settings"] = .object(JSONObject([("format", .string("messages")), ("max_length", .int(4096)), ("worker", .string("0/1"))]))
+        m["shards"] = .array([.object(JSONObject([("file", .string("shard-00000.bin")), ("samples", .int(samples))]))])
+        m["counts"] = .object(JSONObject([("kept", .int(samples)), ("tokens", .int(tokens))]))
+        m["complete"] = .bool(true)
+        return .object(m)
     }
 }
