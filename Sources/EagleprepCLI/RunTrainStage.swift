@@ -1,13 +1,12 @@
 import DraftTraining
 import EagleCore
 import Foundation
-import LinearAlgebra
 import PipelineRunner
 
-/// train: the drafter on the dump shards (`eagleprep train --shards OUT/dump --model MODEL --vocab OUT/vocab`). The
-/// options are parsed by the train command's own option table and its shard setup (`TrainCommand.shardInputs`:
-/// same checks of shards, vocabulary and target); the loop runs here so that each step feeds the run's progress
-/// display and the crash-test hook. An interrupted run continues from OUT/train/checkpoint.safetensors.
+/// train: the drafter on the dump shards (`eagleprep train --shards OUT/dump --model MODEL --vocab OUT/vocab`), set
+/// up and run by the train command's own code (`TrainCommand.prepare`, `TrainCommand.train`: same options, checks
+/// and trainer); each step feeds the run's progress display and the crash-test hook. An interrupted run continues
+/// from OUT/train/checkpoint.safetensors (`--resume`).
 struct TrainRunStage: PipelineStage {
     let name = StageName.train
     let consumes: [StageName] = [.dump, .vocab]
@@ -23,81 +22,29 @@ struct TrainRunStage: PipelineStage {
     func run(_ c: StageContext) throws {
         let out = c.directory
         let checkpoint = TrainingOutput(directory: out, dumpStepPath: nil).checkpointPath
-        if !FileIO.exists(checkpoint) {
+        var argv = ["--out", out, "--shards", c.directory(of: .dump), "--model", c.definition.model, "--vocab", c.directory(of: .vocab),
+                    "--threads", String(c.threads)]
+        if FileIO.exists(checkpoint) {
+            // Only an interrupted run with the same fingerprint leaves a checkpoint here (others start in an empty folder).
+            argv.append("--resume")
+        } else {
             // Killed before its first checkpoint: nothing to continue from; start in an empty folder.
             for name in try FileManager.default.contentsOfDirectory(atPath: out) { try FileManager.default.removeItem(atPath: out + "/" + name) }
         }
-        var argv = ["--out", out, "--shards", c.directory(of: .dump), "--model", c.definition.model, "--vocab", c.directory(of: .vocab),
-                    "--threads", String(c.threads), "--quiet"]
         argv += c.options.commandArguments()
-        let args = try ParsedArguments(argv, options: TrainCommand.options)
-        let threads = c.threads
-        let seed = UInt64(try args.int("seed", default: 42, range: 0...Int.max)!)
-        var (configuration, inputs, source, validation) = try TrainCommand.shardInputs(args, threads: threads, quiet: true)
-        if let fraction = try TrainCommand.double(args, "validation-fraction") {
-            guard fraction > 0 && fraction < 1 else { throw UsageError("validation_fraction must be in (0, 1)") }
-            let split = DrafterTrainer.split(source, validationFraction: fraction, seed: seed)
-            source = split.train
-            validation = split.validation
-        }
-        var options = TrainingOptions(seed: seed, threads: threads)
-        options.epochs = try args.int("epochs", default: 40, range: 1...1_000_000)!
-        options.maxSteps = try args.int("max-steps", range: 1...Int.max)
-        if let t = try args.int("batch-tokens", range: 1...Int.max) {
-            guard args.string("batch-sequences") == nil else { throw UsageError("give batch_sequences or batch_tokens, not both") }
-            options.batching = .tokens(t)
-        } else {
-            options.batching = .sequences(try args.int("batch-sequences", default: 2, range: 1...1_000_000)!)
-        }
-        options.shuffle = !args.flag("no-shuffle")
-        options.validateEvery = try args.int("validate-every", default: 0, range: 0...Int.max)!
-        options.checkpointEvery = try args.int("checkpoint-every", default: 0, range: 0...Int.max)!
-        options.ttt.steps = try args.int("ttt-steps", default: 7, range: 1...64)!
-        if let clip = try TrainCommand.double(args, "clip") { options.adam.clipNorm = clip > 0 ? clip : nil }
-        let peak = try TrainCommand.double(args, "lr") ?? 5e-5
-        switch args.string("schedule") ?? "reference" {
-        case "reference":
-            options.schedule = .reference(peak: peak, warmup: try args.int("warmup", default: 12000, range: 2...Int.max)!,
-                                          total: try args.int("total-steps", default: 800_000, range: 3...Int.max)!)
-        default:
-            options.schedule = .constant(peak)
-        }
-        let output = TrainingOutput(directory: out, dumpStepPath: nil)
-        let weights: DrafterWeights
-        if let initPath = args.string("init") {
-            weights = try DrafterExport.loadInitialWeights(path: initPath, configuration: configuration, d2t: inputs.d2t, t2d: inputs.t2d)
-        } else {
-            weights = DrafterWeights(initializing: configuration, seed: seed)
-        }
-        BLAS.threadCount = threads
-        var trainer = try DrafterTrainer(configuration: configuration, inputs: inputs, train: source, validation: validation,
-                                         options: options, weights: weights, output: output)
-        if args.string("schedule") == "cosine" {
-            let total = try args.int("total-steps", default: trainer.totalSteps, range: 1...Int.max)!
-            options.schedule = .cosine(peak: peak, warmup: try args.int("warmup", default: max(1, total / 50), range: 0...Int.max)!,
-                                       total: total, minimum: try TrainCommand.double(args, "min-lr") ?? 0)
-            trainer = try DrafterTrainer(configuration: configuration, inputs: inputs, train: source, validation: validation,
-                                         options: options, weights: weights, output: output)
-        }
-        if FileIO.exists(output.checkpointPath) {
-            // Only an interrupted run with the same fingerprint leaves a checkpoint here (others start in an empty folder).
-            try trainer.restore(from: try DrafterCheckpoint.read(path: output.checkpointPath), path: output.checkpointPath)
-            c.progress.say("resuming at step \(trainer.step) of \(trainer.totalSteps) from \(output.checkpointPath)")
-        }
-        c.progress.say("drafter H \(configuration.hiddenSize), I \(configuration.intermediateSize), heads \(configuration.headCount)/\(configuration.kvHeadCount), Vd \(configuration.draftVocabSize); \(source.count) training sequences\(validation.map { ", \($0.count) validation" } ?? ""), \(trainer.totalSteps) steps")
-        let total = trainer.totalSteps
+        let setup = try TrainCommand.prepare(try ParsedArguments(argv, options: TrainCommand.options), say: c.progress.say)
+        let total = setup.trainer.totalSteps
         var tokens = 0, seconds = 0.0
-        try trainer.run { r in
+        try TrainCommand.train(setup) { r in
             tokens += r.tokens
             seconds += r.seconds
             c.progress.update(done: r.step, total: total, unit: "steps", rate: Double(tokens) / max(seconds, 1e-9), rateUnit: "tokens",
                               extra: String(format: "loss %.4f acc_0 %.3f", r.loss, r.accuracies.first ?? 0), force: r.step == total)
             TestHooks.progress(.train, count: r.step)
         }
-        try DrafterExport.write(weights: trainer.weights, d2t: inputs.d2t, t2d: inputs.t2d, bosTokenId: inputs.bosTokenId,
-                                eosTokenId: inputs.eosTokenId, dtype: try TrainCommand.exportType(args), to: out)
-        var summary = JSONObject([("steps", .int(trainer.step)), ("training_sequences", .int(source.count)),
-                                  ("validation_sequences", .int(validation?.count ?? 0)), ("parameters", .int(ParameterLayout(configuration).totalCount)),
+        let trainer = setup.trainer, configuration = setup.configuration
+        var summary = JSONObject([("steps", .int(trainer.step)), ("training_sequences", .int(setup.source.count)),
+                                  ("validation_sequences", .int(setup.validation?.count ?? 0)), ("parameters", .int(ParameterLayout(configuration).totalCount)),
                                   ("hidden_size", .int(configuration.hiddenSize)), ("intermediate_size", .int(configuration.intermediateSize)),
                                   ("heads", .int(configuration.headCount)), ("kv_heads", .int(configuration.kvHeadCount)),
                                   ("draft_vocab_size", .int(configuration.draftVocabSize))])

@@ -70,126 +70,13 @@ struct TrainCommand: Subcommand {
             print("train: redrew \(out)/\(TrainingCharts.lossFile) and \(out)/\(TrainingCharts.accuracyFile)")
             return
         }
-        let threads = try args.int("threads", default: ComputeThreads.coreCount, range: 1...1024)!
-        let seed = UInt64(try args.int("seed", default: 42, range: 0...Int.max)!)
         let quiet = args.flag("quiet")
-
-        // Data, configuration, frozen inputs.
-        var configuration: DrafterConfiguration
-        var inputs: TargetInputs
-        var source: any TrainingSampleSource
-        var validation: (any TrainingSampleSource)?
-        if let spec = args.string("synthetic") {
-            (configuration, inputs, source) = try synthetic(spec, seed: seed)
-        } else if !args.strings("shards").isEmpty {
-            guard args.string("samples") == nil, args.string("validation-samples") == nil else {
-                throw UsageError("give --shards or --samples, not both")
-            }
-            (configuration, inputs, source, validation) = try shardInputs(args, threads: threads, quiet: quiet)
-        } else {
-            guard let samplesPath = args.string("samples") else {
-                throw UsageError("give --shards DIR (dump output), --samples FILE or --synthetic SPEC")
-            }
-            guard args.string("model") == nil, args.strings("validation-shards").isEmpty else {
-                throw UsageError("--model and --validation-shards go with --shards")
-            }
-            let maps = try loadVocabulary(try args.required("vocab"))
-            let embeddingPath = try args.required("embedding")
-            let embeddingFile = try SafeTensorsFile(path: embeddingPath)
-            guard let name = ["embed_tokens.weight", "model.embed_tokens.weight"].first(where: embeddingFile.contains) else {
-                throw UsageError("\(embeddingPath) holds neither embed_tokens.weight nor model.embed_tokens.weight")
-            }
-            let shape = try embeddingFile.info(name).shape
-            guard shape.count == 2 else { throw UsageError("\(embeddingPath): \(name) has shape \(shape), expected [V, H]") }
-            configuration = try drafterConfiguration(args, hidden: shape[1], vocab: shape[0], draftVocab: maps.d2t.count)
-            var head: TargetHead?
-            if let headPath = args.string("target-head") {
-                let f = try SafeTensorsFile(path: headPath)
-                head = TargetHead(weight: try TargetInputs.loadMatrix(path: headPath, names: ["lm_head.weight"], rows: shape[0], columns: shape[1]),
-                                  normWeight: f.contains("norm.weight") ? try f.floats("norm.weight") : f.contains("model.norm.weight") ? try f.floats("model.norm.weight") : nil,
-                                  normEps: configuration.rmsNormEps)
-            }
-            inputs = TargetInputs(embedding: try embeddingFile.floats(name), d2t: maps.d2t, t2d: maps.t2d, head: head)
-            source = try SampleFileSource(path: samplesPath, t2d: maps.t2d)
-            if let v = args.string("validation-samples") { validation = try SampleFileSource(path: v, t2d: maps.t2d) }
-        }
-        inputs.bosTokenId = try args.int("bos-token-id") ?? inputs.bosTokenId
-        inputs.eosTokenId = try args.int("eos-token-id") ?? inputs.eosTokenId
-        if let fraction = try double(args, "validation-fraction") {
-            guard validation == nil else { throw UsageError("give --validation-fraction or --validation-samples/--validation-shards, not both") }
-            guard fraction > 0 && fraction < 1 else { throw UsageError("--validation-fraction must be in (0, 1)") }
-            let split = DrafterTrainer.split(source, validationFraction: fraction, seed: seed)
-            source = split.train
-            validation = split.validation
-        }
-
-        // Options.
-        var options = TrainingOptions(seed: seed, threads: threads)
-        options.epochs = try args.int("epochs", default: 40, range: 1...1_000_000)!
-        options.maxSteps = try args.int("max-steps", range: 1...Int.max)
-        if let t = try args.int("batch-tokens", range: 1...Int.max) {
-            guard args.string("batch-sequences") == nil else { throw UsageError("give --batch-sequences or --batch-tokens, not both") }
-            options.batching = .tokens(t)
-        } else {
-            options.batching = .sequences(try args.int("batch-sequences", default: 2, range: 1...1_000_000)!)
-        }
-        options.shuffle = !args.flag("no-shuffle")
-        options.validateEvery = try args.int("validate-every", default: 0, range: 0...Int.max)!
-        options.checkpointEvery = try args.int("checkpoint-every", default: 0, range: 0...Int.max)!
-        options.ttt.steps = try args.int("ttt-steps", default: 7, range: 1...64)!
-        options.ttt.zeroLastPosition = args.flag("zero-last-position")
-        if let a = args.string("attention") {
-            guard let v = AttentionVariant(rawValue: a) else { throw UsageError("--attention must be main, first-upload or position-shift") }
-            options.ttt.attention = v
-        }
-        if let clip = try double(args, "clip") { options.adam.clipNorm = clip > 0 ? clip : nil }
-        let peak = try double(args, "lr") ?? 5e-5
-        switch args.string("schedule") ?? "reference" {
-        case "reference":
-            options.schedule = .reference(peak: peak, warmup: try args.int("warmup", default: 12000, range: 2...Int.max)!,
-                                          total: try args.int("total-steps", default: 800_000, range: 3...Int.max)!)
-        case "cosine", "constant":
-            options.schedule = .constant(peak)
-        default:
-            throw UsageError("--schedule must be reference, cosine or constant")
-        }
-        let exportDType = try exportType(args)
-        let output = TrainingOutput(directory: out, dumpStepPath: args.string("dump-step"))
-
-        // Initial weights, trainer, resume.
-        let weights: DrafterWeights
-        if let initPath = args.string("init") {
-            weights = try DrafterExport.loadInitialWeights(path: initPath, configuration: configuration, d2t: inputs.d2t, t2d: inputs.t2d)
-        } else {
-            weights = DrafterWeights(initializing: configuration, seed: seed)
-        }
-        BLAS.threadCount = threads
-        var trainer = try DrafterTrainer(configuration: configuration, inputs: inputs, train: source, validation: validation,
-                                         options: options, weights: weights, output: output)
-        if args.string("schedule") == "cosine" {
-            // The cosine schedule's default length is the run's own.
-            let total = try args.int("total-steps", default: trainer.totalSteps, range: 1...Int.max)!
-            options.schedule = .cosine(peak: peak, warmup: try args.int("warmup", default: max(1, total / 50), range: 0...Int.max)!,
-                                       total: total, minimum: try double(args, "min-lr") ?? 0)
-            trainer = try DrafterTrainer(configuration: configuration, inputs: inputs, train: source, validation: validation,
-                                         options: options, weights: weights, output: output)
-        }
-        if args.flag("resume") {
-            let checkpoint = try DrafterCheckpoint.read(path: output.checkpointPath)
-            try trainer.restore(from: checkpoint, path: output.checkpointPath)
-            if !quiet { printError("train: resuming at step \(trainer.step) of \(trainer.totalSteps)") }
-        } else if FileIO.exists(output.checkpointPath) {
-            throw UsageError("\(output.checkpointPath) exists: give --resume to continue that run, or another --out")
-        }
-
-        let layout = ParameterLayout(configuration)
-        if !quiet {
-            printError("train: drafter H \(configuration.hiddenSize), I \(configuration.intermediateSize), heads \(configuration.headCount)/\(configuration.kvHeadCount), V \(configuration.targetVocabSize), Vd \(configuration.draftVocabSize): \(layout.totalCount) trainable parameters; \(source.count) training sequences\(validation.map { ", \($0.count) validation" } ?? ""), \(trainer.totalSteps) steps, \(threads) threads")
-        }
+        let setup = try prepare(args) { if !quiet { printError("train: " + $0) } }
+        let trainer = setup.trainer
         var lastReport = Date.distantPast
         let started = Date()
         var tokens = 0, seconds = 0.0, trainingPeak = 0
-        try trainer.run { r in
+        try train(setup) { r in
             tokens += r.tokens
             trainingPeak = max(trainingPeak, r.peakResidentBytes ?? 0)
             seconds += r.seconds
@@ -201,8 +88,6 @@ struct TrainCommand: Subcommand {
                               r.step, trainer.totalSteps, r.epoch, r.loss, r.accuracies[0], r.accuracies.count - 1,
                               r.accuracies.last ?? 0, r.learningRate, r.gradientNorm, rate, duration(remaining)))
         }
-        try DrafterExport.write(weights: trainer.weights, d2t: inputs.d2t, t2d: inputs.t2d, bosTokenId: inputs.bosTokenId,
-                                eosTokenId: inputs.eosTokenId, dtype: exportDType, to: out)
         var summary = "train: \(out): \(trainer.step) steps, \(tokens) tokens in \(duration(seconds)) (\(Int(Double(tokens) / max(seconds, 1e-9))) tok/s)"
         if let v = trainer.lastValidation { summary += String(format: ", validation loss %.4f acc_0 %.3f", v.loss, v.accuracies[0]) }
         if let peakBytes = ProcessMemory.peakResidentBytes() {
@@ -238,7 +123,7 @@ struct TrainCommand: Subcommand {
     /// `--shards` (and `--validation-shards`): the samples, the vocabulary they were dumped with, the frozen
     /// embedding (and head) from `--model` or `--embedding`/`--target-head`, and the drafter shape, every part
     /// checked against what the shards record.
-    static func shardInputs(_ args: ParsedArguments, threads: Int, quiet: Bool) throws
+    static func shardInputs(_ args: ParsedArguments, threads: Int, say: (String) -> Void) throws
         -> (DrafterConfiguration, TargetInputs, any TrainingSampleSource, (any TrainingSampleSource)?) {
         let shards = try DumpShardSource(paths: args.strings("shards"))
         var validation: DumpShardSource?
@@ -261,8 +146,8 @@ struct TrainCommand: Subcommand {
         let maps = try loadVocabulary(vocabPath)
         let mapsFile = FileIO.isDirectory(vocabPath) ? vocabPath + "/" + VocabularyOutput.mapsFile : vocabPath
         let vocabHash = try MappedFile(path: mapsFile).withBytes { SHA256.hexDigest($0) }
-        if try !shards.checkVocabulary(sha256: vocabHash, draftVocabSize: maps.d2t.count, path: vocabPath), !quiet {
-            printError("train: warning: the shards record no vocab.sha256; \(vocabPath) cannot be checked against them")
+        if try !shards.checkVocabulary(sha256: vocabHash, draftVocabSize: maps.d2t.count, path: vocabPath) {
+            say("warning: the shards record no vocab.sha256; \(vocabPath) cannot be checked against them")
         }
 
         // The frozen target inputs.
@@ -278,11 +163,11 @@ struct TrainCommand: Subcommand {
                                                           vocabSize: mc.vocabularySize, layerCount: mc.layerCount, modelSHA256: nil)
             try shards.checkTarget(identity, path: modelPath)
             if shards.metadata["target.model_sha256"] != nil {
-                if !quiet { printError("train: checking \(modelPath) against the shards' target.model_sha256") }
+                say("checking \(modelPath) against the shards' target.model_sha256")
                 identity.modelSHA256 = try DumpCommand.modelDigest(modelPath)
                 try shards.checkTarget(identity, path: modelPath)
             }
-            if !quiet { printError("train: reading the embedding\(layout.signal == .hidden ? " and LM head" : "") of \(modelPath)") }
+            say("reading the embedding\(layout.signal == .hidden ? " and LM head" : "") of \(modelPath)")
             let frozen = try ModelLoader.frozenTensors(path: modelPath, head: layout.signal == .hidden, threads: threads)
             embedding = frozen.embedding
             vocabSize = mc.vocabularySize
@@ -316,10 +201,8 @@ struct TrainCommand: Subcommand {
                                                      auxLayers: layout.auxLayers, defaults: shape)
         try shards.checkConfiguration(configuration)
         let inputs = TargetInputs(embedding: embedding, d2t: maps.d2t, t2d: maps.t2d, head: head, bosTokenId: bos, eosTokenId: eos)
-        if !quiet {
-            let v = validation.map { ", validation \($0.count) samples" } ?? ""
-            printError("train: \(shards.count) samples from \(shards.datasets.count) dump(s), signal \(layout.signal.rawValue), aux \(layout.auxDType.rawValue)\(v)")
-        }
+        let v = validation.map { ", validation \($0.count) samples" } ?? ""
+        say("\(shards.count) samples from \(shards.datasets.count) dump(s), signal \(layout.signal.rawValue), aux \(layout.auxDType.rawValue)\(v)")
         return (configuration, inputs, shards, validation)
     }
 
