@@ -15,7 +15,7 @@ struct EvalCommand: Subcommand {
     static let name = "eval"
     static let summary = "Speculative decoding with target + drafter: lossless check, acceptance length tau, speedup."
     static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--max-new-tokens N] [--out FILE.json]"
-    static let options: [OptionSpec] = ModelAssets.options + [
+    static let options: [OptionSpec] = DecodingSetup.options + [
         .value("drafter", "DIR", "Drafter export (config.json + model.safetensors, as 'eagleprep train'/'export' write)."),
         .value("input", "FILE", "Prompts: conversations (JSON array or JSONL) in any format 'tokenize' reads."),
         .value("format", "FMT", "auto (default), messages, sharegpt or alpaca."),
@@ -23,8 +23,6 @@ struct EvalCommand: Subcommand {
         .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
         .value("limit", "N", "Evaluate only the first N prompts."),
         .value("out", "FILE.json", "Write the full report (settings, per prompt, overall) as JSON."),
-        .value("threads", "N", "Threads (default: all cores)."),
-        .value("date", "YYYY-MM-DD", "The date strftime_now returns in templates (default: today)."),
         .flag("quiet", "No progress on stderr."),
     ]
     static let discussion = """
@@ -60,19 +58,9 @@ struct EvalCommand: Subcommand {
         guard FileIO.exists(input) else { throw FileError(path: input, message: "no such input file") }
         BLAS.threadCount = threads
 
-        let assets = try ModelAssets.load(args)
-        let tokenizer = assets.tokenizer
-        let renderer = TemplateRenderer(template: assets.template,
-                                        baseOptions: RenderOptions(date: try ModelAssets.date(args) ?? TemplateDate.now(),
-                                                                   variables: assets.specialTokenVariables))
-        let model = try ModelLoader.load(path: modelPath, threads: threads)
+        let setup = try DecodingSetup.load(args, modelPath: modelPath, threads: threads)
+        let (tokenizer, renderer, model, stops) = (setup.tokenizer, setup.renderer, setup.model, setup.stopTokens)
         let drafter = try DrafterModel.load(directory: drafterPath, target: model)
-        var stops = Set(model.configuration.eosTokenIds.map(Int32.init))
-        if let eos = tokenizer.eosTokenId { stops.insert(eos) }
-        if let eot = try? SampleBuilder.detectEndOfTurn(renderer: renderer, encode: { tokenizer.encode($0) },
-                                                        specialIds: Set(tokenizer.specialTokenIds)) {
-            stops.insert(eot)
-        }
         let decoder = try SpeculativeDecoder(target: model, drafter: drafter, depth: depth, stopTokens: stops, threads: threads)
 
         // Prompts first (rendering errors surface before any decoding).

@@ -13,7 +13,7 @@ struct GenerateCommand: Subcommand {
     static let name = "generate"
     static let summary = "Regenerate the assistant turns of conversations with the target model (JSONL out, resumable)."
     static let usage = "--model PATH --input FILE --out FILE.jsonl [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S] [--last-turn-only]"
-    static let options: [OptionSpec] = ModelAssets.options + [
+    static let options: [OptionSpec] = DecodingSetup.options + [
         .value("input", "FILE", "Conversations: a JSON array or JSONL file in any format 'tokenize' reads."),
         .value("format", "FMT", "auto (default), messages, sharegpt or alpaca."),
         .value("out", "FILE", "Output JSONL: {\"index\": record index, \"messages\": [...]} per conversation, in input order."),
@@ -24,8 +24,6 @@ struct GenerateCommand: Subcommand {
         .value("seed", "S", "Sampling seed (default 0); each record and turn has its own stream, so results do not depend on batching or resumption."),
         .flag("last-turn-only", "Regenerate only the last assistant turn; earlier ones keep the data's text."),
         .value("batch-size", "B", "Conversations decoded together (default 16)."),
-        .value("threads", "N", "Threads (default: all cores)."),
-        .value("date", "YYYY-MM-DD", "The date strftime_now returns in templates (default: today)."),
         .flag("quiet", "No progress on stderr."),
         .flag("benchmark", "Measure decoding tokens/s on random prompts instead (--batch-size, --prompt-length, --max-new-tokens)."),
         .value("prompt-length", "L", "--benchmark: prompt tokens (default 128)."),
@@ -62,18 +60,8 @@ struct GenerateCommand: Subcommand {
         guard FileIO.exists(input) else { throw FileError(path: input, message: "no such input file") }
         let quiet = args.flag("quiet"), lastTurnOnly = args.flag("last-turn-only")
 
-        let assets = try ModelAssets.load(args)
-        let tokenizer = assets.tokenizer
-        let renderer = TemplateRenderer(template: assets.template,
-                                        baseOptions: RenderOptions(date: try ModelAssets.date(args) ?? TemplateDate.now(),
-                                                                   variables: assets.specialTokenVariables))
-        let model = try ModelLoader.load(path: modelPath, threads: threads)
-        var stops = Set(model.configuration.eosTokenIds.map(Int32.init))
-        if let eos = tokenizer.eosTokenId { stops.insert(eos) }
-        if let eot = try? SampleBuilder.detectEndOfTurn(renderer: renderer, encode: { tokenizer.encode($0) },
-                                                        specialIds: Set(tokenizer.specialTokenIds)) {
-            stops.insert(eot)
-        }
+        let setup = try DecodingSetup.load(args, modelPath: modelPath, threads: threads)
+        let (tokenizer, renderer, model, stops) = (setup.tokenizer, setup.renderer, setup.model, setup.stopTokens)
         guard !stops.isEmpty else { throw UsageError("the model and tokenizer name no EOS or end-of-turn token to stop at") }
         let generator = Generator(model: model, stopTokens: stops, sampling: sampling, threads: threads)
 
