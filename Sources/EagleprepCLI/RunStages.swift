@@ -78,11 +78,7 @@ struct GenerateRunStage: PipelineStage {
         // The command counts records but does not know the total: the runner adds the ETA (resumed records count
         // as done at once, so the ETA is pessimistic right after a resume).
         let total = lines.count, progress = c.progress
-        progress.annotateLines { line in
-            guard line.hasPrefix("generate: "), line.contains(" records, "),
-                  let done = Int(line.dropFirst("generate: ".count).prefix(while: \.isNumber)) else { return line }
-            return line.replacingOccurrences(of: " records, ", with: "/\(total) records, ") + ", " + progress.eta(done: done, total: total)
-        }
+        progress.annotateLines { Self.annotate($0, total: total) { progress.eta(done: $0, total: total) } }
         var args = ["--model", c.definition.model, "--input", prompts, "--format", "messages", "--out", Self.output(c.directory),
                     "--date", c.definition.date, "--threads", String(c.threads)]
         args += o.commandArguments(skipping: ["input", "format"]) + (c.progress.quiet ? ["--quiet"] : [])
@@ -97,6 +93,15 @@ struct GenerateRunStage: PipelineStage {
         let summary = JSONObject([("conversations", .int(lines.count)), ("rejected", .int(rejected)), ("reply_turns_added", .int(appended)),
                                   ("written", .int(written)), ("truncated_turns", .int(truncated)), ("last_turn_characters", .int(characters))])
         try FileIO.writeAtomically(path: c.directory + "/summary.json", bytes: Array(JSONWriter.string(.object(summary)).utf8))
+    }
+
+    /// The command's count line `generate: N records, …` with the total and, until the end, an ETA:
+    /// `generate: N/TOTAL records, …, ETA 12 s`.
+    static func annotate(_ line: String, total: Int, eta: (Int) -> String) -> String {
+        guard line.hasPrefix("generate: "), line.contains(" records, "),
+              let done = Int(line.dropFirst("generate: ".count).prefix(while: \.isNumber)) else { return line }
+        let e = eta(done)  // "" once done
+        return line.replacingOccurrences(of: " records, ", with: "/\(total) records, ") + (e.isEmpty ? "" : ", " + e)
     }
 
     func report(_ c: StageContext) throws -> ReportSection {

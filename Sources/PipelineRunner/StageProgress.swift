@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// Progress lines of one stage on standard error: `[k/n stage] 120/300 samples (40%), 1,500 tokens/s, ETA 31 s`,
-/// at most one every `interval` seconds (the last one always).
+/// at most one every `interval` seconds (the last one always, and once: a stage may report its end twice, e.g.
+/// after its last batch and after its manifest).
 public final class StageProgress: Sendable {
     public let stage: StageName
     public let index: Int
@@ -11,7 +12,7 @@ public final class StageProgress: Sendable {
     public let quiet: Bool
     let interval: Double
     let start = Date()
-    private let lastPrinted = Mutex<Date>(Date.distantPast)
+    private let printed = Mutex<Printed>(Printed())
     private let annotator = Mutex<(@Sendable (String) -> String)?>(nil)
 
     public init(stage: StageName, index: Int, count: Int, quiet: Bool, interval: Double = 2) {
@@ -48,9 +49,11 @@ public final class StageProgress: Sendable {
                        etaSeconds: Double? = nil, force: Bool = false) {
         guard !quiet else { return }
         let now = Date()
-        let due = lastPrinted.withLock { last -> Bool in
-            guard force || now.timeIntervalSince(last) >= interval else { return false }
-            last = now
+        let completion = total.flatMap { done == $0 ? Printed.Completion(done: done, total: $0, unit: unit) : nil }
+        let due = printed.withLock { p -> Bool in
+            guard force || now.timeIntervalSince(p.time) >= interval, completion == nil || completion != p.completion else { return false }
+            p.time = now
+            if completion != nil { p.completion = completion }
             return true
         }
         guard due else { return }
@@ -62,6 +65,15 @@ public final class StageProgress: Sendable {
             s += ", ETA " + Self.duration(etaSeconds ?? elapsed / Double(done) * Double(total - done))
         }
         printError(prefix + " " + s)
+    }
+
+    /// When the last line was printed, and the last "all done" count printed.
+    struct Printed {
+        struct Completion: Equatable {
+            var done: Int, total: Int, unit: String
+        }
+        var time = Date.distantPast
+        var completion: Completion?
     }
 
     public static func number(_ x: Double) -> String {

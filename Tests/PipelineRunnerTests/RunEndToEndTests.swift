@@ -78,6 +78,7 @@ final class RunEndToEndTests: XCTestCase {
         let first = try run(["run", pipeline])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("\(stageCount) stage(s) run, 0 up to date"), first.stdout)
+        try assertTidyProgress(first.stderr)
         let reference = dir + "/reference"
         try FileManager.default.moveItem(atPath: dir + "/out", toPath: reference)
 
@@ -93,6 +94,18 @@ final class RunEndToEndTests: XCTestCase {
         let before = ["generate", "tokenize", "vocab", "dump", "train", "eval"].firstIndex(of: resumedStage)!
         XCTAssertTrue(resumed.stdout.contains("\(stageCount - before) stage(s) run, \(before) up to date"), resumed.stdout)
         try assertSameOutputs(reference, dir + "/out", excluding: excluding)
+    }
+
+    /// The progress display of an uninterrupted run: no line ends in a dangling separator, and each stage's 100 %
+    /// line appears exactly once (dump reports its end after its last batch and again after its manifest).
+    func assertTidyProgress(_ stderr: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let lines = stderr.split(separator: "\n").map(String.init)
+        for l in lines where l.hasSuffix(",") || l.hasSuffix(", ") { XCTFail("dangling separator: '\(l)'", file: file, line: line) }
+        let complete = Dictionary(grouping: lines.filter { $0.contains("(100%)") }) { $0.prefix { $0 != "]" } }
+        XCTAssertEqual(complete.keys.contains { $0.hasSuffix(" dump") }, true, stderr, file: file, line: line)
+        for (stage, printed) in complete where printed.count != 1 {
+            XCTFail("\(stage)]: \(printed.count) lines at 100 %:\n" + printed.joined(separator: "\n"), file: file, line: line)
+        }
     }
 
     func testKilledDuringDumpResumesToTheSameOutputs() throws {
