@@ -22,7 +22,7 @@ struct EvalCommand: Subcommand {
         .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth))."),
         .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
         .value("limit", "N", "Evaluate only the first N prompts."),
-        .value("out", "FILE.json", "Write the full report (settings, per prompt, overall) as JSON."),
+        .value("out", "FILE.json", "Write the full report (settings, per prompt with its output text, overall) as JSON."),
         .flag("quiet", "No progress on stderr."),
     ]
     static let discussion = """
@@ -100,7 +100,8 @@ struct EvalCommand: Subcommand {
         let start = Date()
         for (n, p) in prompts.enumerated() {
             let ev = try decoder.evaluate(prompt: p.ids, maxNewTokens: maxNew)
-            report.entries.append(.init(index: p.index, line: p.line, evaluation: ev))
+            let output = ev.speculative.stopped ? ev.speculative.tokens.dropLast() : ev.speculative.tokens[...]
+            report.entries.append(.init(index: p.index, line: p.line, evaluation: ev, output: try tokenizer.decode(Array(output))))
             if !quiet {
                 let elapsed = Date().timeIntervalSince(start)
                 let eta = elapsed / Double(n + 1) * Double(prompts.count - n - 1)

@@ -9,10 +9,13 @@ public struct EvaluationReport: Sendable {
         public var index: Int
         public var line: Int
         public var evaluation: PromptEvaluation
-        public init(index: Int, line: Int, evaluation: PromptEvaluation) {
+        /// The speculative output as text (stop token excluded), when the caller decoded it.
+        public var output: String?
+        public init(index: Int, line: Int, evaluation: PromptEvaluation, output: String? = nil) {
             self.index = index
             self.line = line
             self.evaluation = evaluation
+            self.output = output
         }
     }
 
@@ -61,6 +64,7 @@ public struct EvaluationReport: Sendable {
                 ("verify_seconds", EvaluationReport.number(ev.speculative.timings.verify)),
                 ("speedup", EvaluationReport.number(ev.speedup)),
             ])
+            if let output = e.output { o["output"] = .string(output) }
             if let d = ev.divergence {
                 o["divergence"] = .object(JSONObject([
                     ("index", .int(d.index)), ("plain_token", d.plainToken.map { .int(Int($0)) } ?? .null),
