@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations", "TestSupport"]),
-        .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"]),
+        .testTarget(name: "TokenShardsTests", dependencies: ["TokenShards", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "TestSupport"]),
         .testTarget(name: "TargetDumpTests", dependencies: ["TargetDump", "TargetModel", "TrainingData", "TokenShards", "Shards",
                                                             "Conversations", "DraftVocabulary", "EagleCore", "TestSupport"]),

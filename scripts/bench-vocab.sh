@@ -22,8 +22,8 @@ python=${PYTHON:-}
 if [ -z "$python" ]; then
   for p in /work/pyref/bin/python .cache/venv-reference/bin/python; do [ -x "$p" ] && { python=$p; break; }; done
 fi
-[ -n "$python" ] && "$python" -c 'import numpy, safetensors' 2>/dev/null || {
-  echo "bench-vocab.sh: need a Python with numpy and safetensors (set PYTHON=...)" >&2; exit 1; }
+[ -n "$python" ] && "$python" -c 'import numpy, safetensors, xxhash' 2>/dev/null || {
+  echo "bench-vocab.sh: need a Python with numpy, safetensors and xxhash (set PYTHON=...)" >&2; exit 1; }
 bin=${EAGLEPREP:-}
 if [ -z "$bin" ]; then
   swift build -c release --scratch-path .build-vocab --product eagleprep
@@ -31,7 +31,7 @@ if [ -z "$bin" ]; then
 fi
 "$bin" help vocab >/dev/null 2>&1 || {
   echo "bench-vocab.sh: $bin has no 'vocab' command (VocabCommand must be listed in EagleprepMain.commands)" >&2; exit 1; }
-data=.cache/bench/vocab-synthetic-$supervised
+data=.cache/bench/vocab-synthetic-v2-$supervised
 if [ ! -f "$data/manifest.json" ]; then
   rm -rf "$data"
   "$python" pipelines/reference/vocab/synth_token_shards.py --out "$data" --supervised "$supervised"

@@ -56,7 +56,7 @@ public struct TokenCounter: Sendable {
         }
         let chosen = Array(directory.shards[shards])
         let readers = try parallelMap(count: chosen.count, threads: threads) { i -> TokenShardReader in
-            let r = try TokenShardReader(path: chosen[i].path)
+            let r = try TokenShardReader(path: chosen[i].path, populate: true)
             guard r.count == chosen[i].samples else {
                 throw VocabularyError.tokens(path: chosen[i].path, message: "holds \(r.count) samples but the manifest lists \(chosen[i].samples)")
             }
@@ -124,40 +124,52 @@ public struct TokenCounter: Sendable {
                               into counts: inout TokenCounts) throws -> Int {
         var tokens = 0
         let vocab = counts.targetVocabSize
-        for k in range {
-            let s = try reader.sample(k)
-            tokens += s.ids.count
-            let base = OccurrenceKey.make(sample: firstSample + k, position: 0)
-            let bad = s.ids.withUnsafeBufferPointer { ids in
-                s.lossMask.withUnsafeBufferPointer { mask in
-                    counts.counts.withUnsafeMutableBufferPointer { c in
-                        counts.firstKeys.withUnsafeMutableBufferPointer { f in
-                            countSample(ids: ids, mask: countAll ? nil : mask, base: base, vocab: vocab, counts: c.baseAddress!, first: f.baseAddress!)
+        try counts.counts.withUnsafeMutableBufferPointer { c in
+            try counts.firstKeys.withUnsafeMutableBufferPointer { f in
+                for k in range {
+                    let base = OccurrenceKey.make(sample: firstSample + k, position: 0)
+                    let bad = try reader.withColumns(k) { s -> (position: Int, id: Int32)? in
+                        tokens += s.ids.count
+                        if countAll {
+                            let t = countRun(ids: s.ids, from: 0, to: s.ids.count, base: base, vocab: vocab, counts: c.baseAddress!, first: f.baseAddress!)
+                            return t < 0 ? nil : (t, s.ids[t])
                         }
+                        var j = 0
+                        while j + 1 < s.spans.count {
+                            let t = countRun(ids: s.ids, from: Int(s.spans[j]), to: Int(s.spans[j + 1]), base: base, vocab: vocab,
+                                             counts: c.baseAddress!, first: f.baseAddress!)
+                            if t >= 0 { return (t, s.ids[t]) }
+                            j += 2
+                        }
+                        return nil
+                    }
+                    if let bad {
+                        throw VocabularyError.idOutOfRange(path: reader.path, sample: k, position: bad.position, id: Int(bad.id), targetVocabSize: vocab)
                     }
                 }
-            }
-            if bad >= 0 {
-                throw VocabularyError.idOutOfRange(path: reader.path, sample: k, position: bad, id: Int(s.ids[bad]), targetVocabSize: vocab)
             }
         }
         return tokens
     }
 
-    /// The hot loop: for each counted position `t` (all, or `mask[t] != 0`), `counts[ids[t]] += 1`, recording
-    /// `base | t` as the first occurrence when the count was 0. Returns the first position whose id is outside
-    /// `0..<vocab` (counting stops there), or −1.
+    /// The hot loop: for each position `t` in `from..<to`, `counts[ids[t]] += 1`, recording `base | t` as the
+    /// first occurrence when the count was 0. Returns the first position whose id is outside `0..<vocab`
+    /// (counting stops there), or −1. The caller passes the supervised spans (or the whole sample), so there is no
+    /// per-token mask test.
     @inline(__always)
-    static func countSample(ids: UnsafeBufferPointer<Int32>, mask: UnsafeBufferPointer<UInt8>?, base: UInt64, vocab: Int,
-                            counts: UnsafeMutablePointer<UInt64>, first: UnsafeMutablePointer<UInt64>) -> Int {
+    static func countRun(ids: UnsafeBufferPointer<Int32>, from: Int, to: Int, base: UInt64, vocab: Int,
+                         counts: UnsafeMutablePointer<UInt64>, first: UnsafeMutablePointer<UInt64>) -> Int {
         let limit = UInt32(vocab)
-        for t in 0..<ids.count {
-            if let mask, mask[t] == 0 { continue }
-            let v = UInt32(bitPattern: ids[t])
+        guard let p = ids.baseAddress else { return -1 }
+        var t = from
+        while t < to {
+            let v = UInt32(bitPattern: p[t])
             guard v < limit else { return t }
             let i = Int(v)
-            if counts[i] == 0 { first[i] = base | UInt64(t) }
-            counts[i] &+= 1
+            let c = counts[i]
+            if c == 0 { first[i] = base | UInt64(t) }
+            counts[i] = c &+ 1
+            t += 1
         }
         return -1
     }

@@ -18,12 +18,3 @@ public struct TokenSample: Sendable, Equatable {
         self.recordIndex = recordIndex
     }
 }
-
-/// Constants of the token shard container (docs/token-shards.md).
-public enum TokenShardFormat {
-    public static let magic: [UInt8] = Array("EPTOKENS".utf8)
-    public static let version: UInt32 = 1
-    /// Fixed part of a decompressed record before the ids: length, source file, source line, record index.
-    public static let recordPrefixSize = 24
-    public static let maxSequenceLength = 1 << 24
-}

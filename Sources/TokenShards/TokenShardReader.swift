@@ -1,28 +1,94 @@
 import EagleCore
 import Shards
 
-/// Random access to the samples of a token shard, every structure and checksum validated (`RecordContainerReader`);
-/// each record's raw size must be `24 + 5·L`. Errors name the file, the field and the values.
+/// Random access to the samples of a token shard of either version (docs/token-shards.md), every structure and
+/// checksum validated: version 2 (columns, `ColumnarShardReader`) or version 1 (one zstd frame per sample in the
+/// shared `RecordContainerReader`, each record's raw size `24 + 5·L`). Errors name the file, the field and the values.
 public struct TokenShardReader: Sendable {
-    private let container: RecordContainerReader
-    public var path: String { container.path }
-    public var metadata: JSONValue { container.metadata }
-    public var count: Int { container.count }
+    private enum Backend: Sendable {
+        case v1(RecordContainerReader)
+        case v2(ColumnarShardReader)
+    }
 
-    public init(path: String) throws {
-        container = try RecordContainerReader(path: path, magic: TokenShardFormat.magic, version: TokenShardFormat.version,
-                                              kind: "token shard") { (e, i) throws(BinaryFormatError) in
-            guard e.length <= TokenShardFormat.maxSequenceLength, e.rawSize == TokenShardFormat.recordPrefixSize + 5 * e.length else {
-                throw BinaryFormatError(source: path, field: "index[\(i)].raw_size", offset: 0,
-                                        message: "is \(e.rawSize) for length \(e.length), expected \(TokenShardFormat.recordPrefixSize + 5 * e.length)")
+    private let backend: Backend
+    public let path: String
+    /// The file's format version (1 or 2).
+    public let version: UInt32
+
+    /// `populate`: map the whole file up front (for readers that will read every sample, like `vocab`).
+    public init(path: String, populate: Bool = false) throws {
+        self.path = path
+        let file = try MappedFile(path: path, populate: populate)
+        var r = BinaryReader(bytes: file.bytes, source: path)
+        guard file.count >= TokenShardFormat.headerSize else {
+            throw r.error("header", "file of \(file.count) bytes is too short for a token shard (file truncated)")
+        }
+        guard Array(try r.slice(8, "header.magic")) == TokenShardFormat.magic else {
+            throw r.error("header.magic", "not an eagleprep token shard", at: 0)
+        }
+        let v = try r.u32("header.version")
+        version = v
+        switch v {
+        case 1:
+            backend = .v1(try RecordContainerReader(path: path, magic: TokenShardFormat.magic, version: 1,
+                                                    kind: "token shard") { (e, i) throws(BinaryFormatError) in
+                guard e.length <= TokenShardFormat.maxSequenceLength, e.rawSize == TokenShardFormat.recordPrefixSize + 5 * e.length else {
+                    throw BinaryFormatError(source: path, field: "index[\(i)].raw_size", offset: 0,
+                                            message: "is \(e.rawSize) for length \(e.length), expected \(TokenShardFormat.recordPrefixSize + 5 * e.length)")
+                }
+            })
+        case 2:
+            backend = .v2(try ColumnarShardReader(path: path, file: file))
+        default:
+            throw r.error("header.version", "unsupported version \(v) (this build reads 1 and 2)", at: 8)
+        }
+    }
+
+    public var metadata: JSONValue {
+        switch backend {
+        case .v1(let c): c.metadata
+        case .v2(let c): c.metadata
+        }
+    }
+
+    public var count: Int {
+        switch backend {
+        case .v1(let c): c.count
+        case .v2(let c): c.count
+        }
+    }
+
+    /// Token count of sample `k` without reading it.
+    public func length(of k: Int) -> Int {
+        switch backend {
+        case .v1(let c): c.entries[k].length
+        case .v2(let c): c.entries[k].length
+        }
+    }
+
+    public func sample(_ k: Int) throws -> TokenSample {
+        switch backend {
+        case .v1(let c): try Self.decodeV1(c, k, path: path)
+        case .v2(let c): try c.sample(k)
+        }
+    }
+
+    /// Calls `body` with sample `k`'s ids and supervised spans, verified: without copying for version 2 (the bytes
+    /// of the mapped file), decoded for version 1. The buffers are valid only inside `body`.
+    public func withColumns<R>(_ k: Int, _ body: (TokenColumns) throws -> R) throws -> R {
+        switch backend {
+        case .v2(let c):
+            return try c.withColumns(k, body)
+        case .v1(let c):
+            let s = try Self.decodeV1(c, k, path: path)
+            let spans = TokenColumns.spans(of: s.lossMask)
+            return try s.ids.withUnsafeBufferPointer { ids in
+                try spans.withUnsafeBufferPointer { try body(TokenColumns(ids: ids, spans: $0)) }
             }
         }
     }
 
-    /// Token count of sample `k` without decompressing it.
-    public func length(of k: Int) -> Int { container.entries[k].length }
-
-    public func sample(_ k: Int) throws -> TokenSample {
+    private static func decodeV1(_ container: RecordContainerReader, _ k: Int, path: String) throws -> TokenSample {
         let raw = try container.record(k)
         let length = container.entries[k].length
         return try raw.withUnsafeBytes { b in

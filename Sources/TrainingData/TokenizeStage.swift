@@ -155,10 +155,12 @@ public struct TokenizeStage {
             self.samplesPerShard = samplesPerShard
         }
 
-        /// Keeps the leading run of complete shards written with these settings; removes everything after it.
+        /// Keeps the leading run of complete shards written with these settings (and this build's shard version);
+        /// removes everything after it.
         mutating func resume() throws {
             while let r = try? TokenShardReader(path: directory + "/" + TokenizeStage.shardName(shards.count)),
-                  r.metadata["settings_sha256"] == .string(settingsHash), let end = r.metadata["end_record"]?.intValue {
+                  r.version == TokenShardFormat.version, r.metadata["settings_sha256"] == .string(settingsHash),
+                  let end = r.metadata["end_record"]?.intValue {
                 counts = TokenizeCounts(json: r.metadata["counts_after"] ?? .null)
                 resumeRecord = end
                 shards.append(TokenizeStage.shardEntry(shards.count, r.count, r.metadata))

@@ -48,6 +48,10 @@ final class ReferenceParityTests: VocabularyTestCase {
             }
             let merged = try PartialCounts.merge(paths: parts.reversed())
             XCTAssertEqual(two, one, "\(mode): 2 threads vs 1")
+            // The same samples in version-1 shards (one zstd frame per sample) count the same.
+            try VocabularyFixtures.makeTokenDirectory(at: tokens + "-v1", mode: mode, samplesPerShard: 200, shardVersion: 1)
+            let v1 = try TokenCounter(directory: TokenDirectory(path: tokens + "-v1"), targetVocabSize: vocab, threads: 2).run()
+            XCTAssertEqual(v1, one, "\(mode): version-1 shards vs version 2")
             XCTAssertEqual(merged.counts, one, "\(mode): merge vs one run")
             let ways = [("t1", PartialCounts(counts: one, mode: .supervised, source: source, shards: 0..<9)),
                         ("t2", PartialCounts(counts: two, mode: .supervised, source: source, shards: 0..<9)), ("merged", merged)]

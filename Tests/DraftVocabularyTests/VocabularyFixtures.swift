@@ -61,13 +61,13 @@ enum VocabularyFixtures {
     /// `samplesPerShard` samples written by `TokenShardWriter`, and a `manifest.json` as the tokenize stage writes it.
     static func makeTokenDirectory(at dir: String, ids: [[Int32]], masks: [[UInt8]], samplesPerShard: Int, maskMode: String,
                                    vocabularySize: Int? = targetVocabSize, tokenizerSHA256: String = "tok-sha",
-                                   complete: Bool = true) throws {
+                                   complete: Bool = true, shardVersion: UInt32 = TokenShardFormat.version) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var shards: [JSONValue] = []
         var k = 0
         while k < ids.count {
             let name = String(format: "tokens-%05d.eptok", shards.count)
-            let w = try TokenShardWriter(path: dir + "/" + name)
+            let w = try TokenShardWriter(path: dir + "/" + name, version: shardVersion)
             let end = min(k + samplesPerShard, ids.count)
             for i in k..<end {
                 try w.append(TokenSample(ids: ids[i], lossMask: masks[i], sourceFile: 0, sourceLine: UInt64(i + 1), recordIndex: UInt64(i)))
@@ -85,10 +85,11 @@ enum VocabularyFixtures {
         try FileIO.writeAtomically(path: dir + "/manifest.json", bytes: Array(JSONWriter.string(.object(manifest)).utf8))
     }
 
-    static func makeTokenDirectory(at dir: String, mode: String, samplesPerShard: Int) throws {
+    static func makeTokenDirectory(at dir: String, mode: String, samplesPerShard: Int,
+                                   shardVersion: UInt32 = TokenShardFormat.version) throws {
         let s = try samples()
         try makeTokenDirectory(at: dir, ids: s.map(\.ids), masks: s.map { mode == "reference" ? $0.reference : $0.assistant },
-                               samplesPerShard: samplesPerShard, maskMode: mode)
+                               samplesPerShard: samplesPerShard, maskMode: mode, shardVersion: shardVersion)
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 import TokenShards
 import XCTest
 
-/// The container limits a hostile shard hits before anything is allocated for it (issue 10).
+/// The version-1 container limits a hostile shard hits before anything is allocated for it (issue 10).
 final class ShardLimitTests: XCTestCase {
     var dir: String!
     override func setUp() {
@@ -16,7 +16,7 @@ final class ShardLimitTests: XCTestCase {
     /// offset, 24 record count) replaced.
     func shard(patching field: Int, with value: UInt64) throws -> (path: String, footer: Int) {
         let path = dir + "/s.eptok"
-        let w = try TokenShardWriter(path: path)
+        let w = try TokenShardWriter(path: path, version: 1)
         try w.append(TokenSample(ids: [1, 2], lossMask: [0, 1], sourceFile: 0, sourceLine: 1, recordIndex: 0))
         try w.finish(metadata: .object(JSONObject()))
         var bytes = try FileIO.readAll(path: path)

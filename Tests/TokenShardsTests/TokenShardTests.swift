@@ -19,9 +19,9 @@ final class TokenShardTests: XCTestCase {
         }
     }
 
-    func writeShard(_ name: String = "s.eptok") throws -> String {
+    func writeShard(_ name: String = "s.eptok", version: UInt32 = TokenShardFormat.version) throws -> String {
         let path = dir + "/" + name
-        let w = try TokenShardWriter(path: path)
+        let w = try TokenShardWriter(path: path, version: version)
         for s in samples() { try w.append(s) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing at the final path before finish()")
         try w.finish(metadata: .object(JSONObject([("tokenizer_sha256", .string("abc"))])))
@@ -29,7 +29,13 @@ final class TokenShardTests: XCTestCase {
     }
 
     func testRoundTripWithRandomAccess() throws {
-        let r = try TokenShardReader(path: writeShard())
+        for version: UInt32 in [1, 2] { try roundTrip(version: version) }
+    }
+
+    func roundTrip(version: UInt32) throws {
+        try? FileManager.default.removeItem(atPath: dir + "/s.eptok")
+        let r = try TokenShardReader(path: writeShard(version: version))
+        XCTAssertEqual(r.version, version)
         XCTAssertEqual(r.count, 50)
         XCTAssertEqual(r.metadata["tokenizer_sha256"], .string("abc"))
         let expected = samples()
@@ -37,19 +43,36 @@ final class TokenShardTests: XCTestCase {
         XCTAssertEqual(r.length(of: 3), expected[3].ids.count)
         XCTAssertThrowsError(try r.sample(50))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["s.eptok"])
+        // The column view: the same ids, and spans that cover exactly the supervised positions.
+        for k in 0..<50 {
+            try r.withColumns(k) { c in
+                XCTAssertEqual(Array(c.ids), expected[k].ids, "v\(version) sample \(k)")
+                var mask = [UInt8](repeating: 0, count: c.ids.count)
+                c.forEachSpan { a, b in for t in a..<b { mask[t] = 1 } }
+                XCTAssertEqual(mask, expected[k].lossMask, "v\(version) sample \(k)")
+                XCTAssertEqual(Array(c.spans), TokenColumns.spans(of: expected[k].lossMask))
+            }
+        }
+    }
+
+    func testSpansAreMaximalRuns() {
+        XCTAssertEqual(TokenColumns.spans(of: []), [])
+        XCTAssertEqual(TokenColumns.spans(of: [0, 0]), [])
+        XCTAssertEqual(TokenColumns.spans(of: [1, 1, 0, 1, 0, 0, 1]), [0, 2, 3, 4, 6, 7])
     }
 
     func testUnfinishedWriterLeavesNothing() throws {
-        do {
-            let w = try TokenShardWriter(path: dir + "/u.eptok")
+        for version: UInt32 in [1, 2] {
+            let w = try TokenShardWriter(path: dir + "/u.eptok", version: version)
             try w.append(samples()[0])
+            withExtendedLifetime(w) { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/u.eptok.partial")) }
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
     }
 
-    /// Each corruption is detected and named; none crashes.
-    func testCorruptionsAreDetected() throws {
-        let good = try FileIO.readAll(path: writeShard())
+    /// Each corruption of a version-1 shard is detected and named; none crashes.
+    func testVersion1CorruptionsAreDetected() throws {
+        let good = try FileIO.readAll(path: writeShard(version: 1))
         func check(_ name: String, _ mutate: (inout [UInt8]) -> Void, _ fragment: String, atSample k: Int? = nil) throws {
             var b = good
             mutate(&b)
@@ -65,7 +88,7 @@ final class TokenShardTests: XCTestCase {
             }
         }
         try check("magic", { $0[0] = 0 }, "header.magic")
-        try check("version", { $0[8] = 9 }, "unsupported version 9")
+        try check("version", { $0[8] = 9 }, "unsupported version 9 (this build reads 1 and 2)")
         try check("truncated", { $0.removeLast(10) }, "footer.magic")
         try check("footer count", { b in b[b.count - 16] &+= 1 }, "do not end at the footer")
         // The last record's frame ends where the metadata starts (footer: metadata offset u64 at count − 40).

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Synthetic token shards for the vocab benchmark (scripts/bench-vocab.sh): a tokenize output directory with a
 realistic token distribution, written in the token shard format (docs/token-shards.md) by this independent
-implementation (libzstd through ctypes, zlib's CRC-32), plus the same ids and masks as .npy for the Python
+implementation (version 2 by default: numpy columns and the `xxhash` package's XXH64; version 1 with
+--version 1: libzstd through ctypes and zlib's CRC-32), plus the same ids and masks as .npy for the Python
 baselines.
 
 Distribution (fitted to the committed fixture of real Llama-3.2-tokenized MT-bench/LLaMA-Factory samples, where
@@ -10,13 +11,13 @@ count ~ rank^-1.05 over ranks 10-100 and ^-1.16 over 1k-10k, median length 354, 
   frequent ids are spread over the id range, as BPE ids are);
 - each sample: the same 130-token "system prompt" block (mask 0), a user span (mask 0) and an assistant span
   (mask 1), lengths log-normal (median 400 tokens in all, clipped to 64..2048), about 54% of positions supervised;
-- samples until at least --supervised supervised tokens; shards of --samples-per-shard samples, zstd level 3 per
-  sample (as TokenShardWriter).
+- samples until at least --supervised supervised tokens; shards of --samples-per-shard samples (version 1: zstd
+  level 3 per sample, as TokenShardWriter wrote version 1).
 Deterministic for given arguments (numpy PCG64, seed 2025).
 
 Usage:
     /work/pyref/bin/python pipelines/reference/vocab/synth_token_shards.py --out DIR [--supervised 100000000]
-        [--samples-per-shard 4096]
+        [--samples-per-shard 4096] [--version 2]
 Writes DIR/manifest.json, DIR/tokens-NNNNN.eptok, DIR/ids.npy (int32, all positions), DIR/mask.npy (uint8).
 """
 from __future__ import annotations
@@ -29,6 +30,8 @@ import os
 import struct
 import sys
 import zlib
+
+import xxhash
 
 import numpy as np
 
@@ -61,8 +64,45 @@ class Zstd:
         return self.buf.raw[:n]
 
 
+class ShardWriterV2:
+    """Token shard version 2: header, all ids (int32 LE), all supervised spans (u32 start, end), a 40-byte table
+    entry per sample, metadata JSON, 56-byte footer; XXH64 checksums (docs/token-shards.md)."""
+
+    def __init__(self, path: str, zstd=None):
+        self.path = path
+        self.f = open(path + ".partial", "wb")
+        self.f.write(MAGIC + struct.pack("<II", 2, 0))
+        self.spans = bytearray()
+        self.table = bytearray()
+        self.count = self.tokens = self.supervised = self.span_count = 0
+
+    def append(self, ids: np.ndarray, mask: np.ndarray, record: int) -> None:
+        m = np.concatenate([[0], mask.astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(m))
+        spans = edges.astype("<u4").tobytes()  # start0, end0, start1, end1, ...
+        id_bytes = ids.astype("<i4").tobytes()
+        checksum = xxhash.xxh64(id_bytes, seed=xxhash.xxh64(spans).intdigest()).intdigest()
+        self.f.write(id_bytes)
+        self.spans += spans
+        self.table += struct.pack("<IIIIQQQ", len(ids), len(edges) // 2, 0, 0, record + 1, record, checksum)
+        self.count += 1
+        self.tokens += len(ids)
+        self.span_count += len(edges) // 2
+        self.supervised += int(mask.sum())
+
+    def finish(self) -> dict:
+        meta = json.dumps({"tokens": self.tokens, "supervised_tokens": self.supervised}, separators=(",", ":")).encode()
+        self.f.write(bytes(self.spans) + bytes(self.table) + meta)
+        self.f.write(struct.pack("<QQQQQQ", self.tokens, self.span_count, self.count, len(meta),
+                                 xxhash.xxh64(bytes(self.table)).intdigest(), xxhash.xxh64(meta).intdigest()) + MAGIC)
+        self.f.close()
+        os.replace(self.path + ".partial", self.path)
+        return {"file": os.path.basename(self.path), "samples": self.count, "tokens": self.tokens,
+                "supervised_tokens": self.supervised}
+
+
 class ShardWriter:
-    """The token shard container: header, one zstd frame per sample, metadata JSON, index, footer."""
+    """Token shard version 1: header, one zstd frame per sample, metadata JSON, index, footer."""
 
     def __init__(self, path: str, zstd: Zstd):
         self.path, self.zstd = path, zstd
@@ -100,6 +140,7 @@ def main(argv=None) -> int:
     ap.add_argument("--supervised", type=int, default=100_000_000)
     ap.add_argument("--samples-per-shard", type=int, default=4096)
     ap.add_argument("--exponent", type=float, default=1.05)
+    ap.add_argument("--version", type=int, choices=(1, 2), default=2)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
@@ -113,7 +154,8 @@ def main(argv=None) -> int:
         return rank_to_id[np.minimum(np.searchsorted(cdf, rng.random(n)), RANKS - 1)]
 
     system = draw(130)
-    zstd = Zstd(3)
+    zstd = Zstd(3) if args.version == 1 else None
+    writer_class = ShardWriter if args.version == 1 else ShardWriterV2
     all_ids, all_masks, shards = [], [], []
     supervised, record, writer = 0, 0, None
     while supervised < args.supervised:
@@ -130,7 +172,7 @@ def main(argv=None) -> int:
             mask = np.zeros(len(ids), dtype=np.uint8)
             mask[130 + u:] = 1
             if writer is None:
-                writer = ShardWriter(os.path.join(args.out, f"tokens-{len(shards):05d}.eptok"), zstd)
+                writer = writer_class(os.path.join(args.out, f"tokens-{len(shards):05d}.eptok"), zstd)
             writer.append(ids, mask, record)
             all_ids.append(ids)
             all_masks.append(mask)
@@ -153,7 +195,8 @@ def main(argv=None) -> int:
         "format": "eagleprep-tokens", "version": 1,
         "settings": {"tokenizer_sha256": "synthetic", "vocabulary_size": VOCAB, "mask_mode": "reference",
                      "synthetic": {"generator": "pipelines/reference/vocab/synth_token_shards.py", "zipf_exponent": args.exponent,
-                                   "seed": 2025, "samples_per_shard": args.samples_per_shard}},
+                                   "seed": 2025, "samples_per_shard": args.samples_per_shard,
+                                   "shard_version": args.version}},
         "shards": shards,
         "counts": {"kept": record, "tokens": int(len(ids)), "supervised_tokens": int(masks.sum())},
         "complete": True,
