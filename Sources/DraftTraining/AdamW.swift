@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 
 /// AdamW settings (SPEC §10: β 0.9/0.95, ε 1e-8, weight decay 0, global-norm clipping 0.5).

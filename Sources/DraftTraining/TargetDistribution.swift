@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 
 /// The per-row target of one sample (SPEC §6): for each target row u that a loss term can read,

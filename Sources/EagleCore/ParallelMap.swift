@@ -17,6 +17,35 @@ public func parallelMap<T>(count: Int, threads: Int, _ body: @Sendable (Int) thr
     return try slots.collect()
 }
 
+/// Runs `body(i)` for `i` in `0..<iterations` on Dispatch's worker pool (one iteration runs on the calling thread)
+/// and returns when all are done.
+///
+/// The numeric kernels (target model, drafter training and inference) hand raw pointers to their workers, which
+/// Swift 6 will not let a `@Sendable` closure capture. This is the one place that lifts the restriction: `body`
+/// does not escape (the call is synchronous), and every caller gives each iteration a disjoint set of output
+/// elements and reads only memory that no iteration writes. Keep it that way when adding callers.
+public func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
+    if iterations == 1 { body(0); return }
+    withoutActuallyEscaping(body) { escapable in
+        nonisolated(unsafe) let work = escapable
+        DispatchQueue.concurrentPerform(iterations: iterations) { work($0) }
+    }
+}
+
+/// Splits `0..<count` into at most `threads` contiguous ranges and runs `body(worker, range)` on each, in parallel
+/// when there is more than one (see `parallelFor` for the rules callers follow). The split depends only on
+/// `count` and `threads`, so results are reproducible; `worker` (0..<ranges) indexes per-worker scratch space.
+public func parallelRanges(count: Int, threads: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+    if count <= 0 { return }
+    let workers = max(1, min(threads, count))
+    parallelFor(workers) { w in body(w, (count * w / workers)..<(count * (w + 1) / workers)) }
+}
+
+/// `parallelRanges` for bodies that need only the range.
+public func parallelRanges(count: Int, threads: Int, _ body: (_ range: Range<Int>) -> Void) {
+    parallelRanges(count: count, threads: threads) { (_: Int, range: Range<Int>) in body(range) }
+}
+
 /// Preallocated result storage written at disjoint indices by `parallelMap`'s workers.
 private final class ResultSlots<T>: @unchecked Sendable {
     // @unchecked: every index is written by exactly one worker, and read only after concurrentPerform returns,

@@ -1,4 +1,5 @@
 import Dispatch
+import EagleCore
 import Foundation
 import LinearAlgebra
 import TargetModel

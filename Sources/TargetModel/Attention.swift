@@ -1,4 +1,5 @@
 import Dispatch
+import EagleCore
 import LinearAlgebra
 
 /// A run of consecutive tokens of one sequence inside a packed batch: packed rows `firstRow ..< firstRow + count`

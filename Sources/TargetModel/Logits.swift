@@ -1,3 +1,5 @@
+import EagleCore
+
 /// One chunk of LM-head output: `rows` of the final hidden states it was computed from, the requested columns
 /// (`[rows.count, columnCount]`, valid only during the callback) and each row's full-vocabulary argmax.
 public struct LogitsChunk {

@@ -1,3 +1,5 @@
+import EagleCore
+
 /// `out[M, N] (+)= x[M, K] · W[N, K]ᵀ` for a few rows (`M ≤ maxRows`: one decoding step, or a speculative
 /// verification pass of K + 1 tokens). Each weight row is streamed from memory once and dotted with every input
 /// row (the rows stay in cache), four rows at a time with independent accumulators, parallel over N.

@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 
 /// A Llama-family decoder in fp32 on the CPU: configuration plus weights, immutable and shareable.

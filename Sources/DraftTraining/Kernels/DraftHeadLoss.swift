@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 
 /// One position of a TTT step with a non-zero loss weight: hidden row `position`, target distribution row

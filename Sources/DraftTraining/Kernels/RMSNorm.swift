@@ -1,3 +1,5 @@
+import EagleCore
+
 /// RMSNorm in fp32 (SPEC §7): `out = w ⊙ (x · rstd)`, `rstd = 1/√(mean(x²) + ε)`, per row.
 enum RMSNorm {
     /// out[N, C] (row stride `outStride`) = weight[C] ⊙ inp[N, C] · rstd[N]; writes rstd[N] for the backward pass.

@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 
 /// cos/sin of RoPE angles `pos · θ_i`, `θ_i = 1 / base^(2i/hd)` in fp32 (SPEC §7), for positions 0..<capacity.

@@ -1,3 +1,5 @@
+import EagleCore
+
 /// The SwiGLU activation of the MLP on the fused gate|up projection (SPEC §7): `silu(g) ⊙ u`, `silu(a) = a·σ(a)`.
 enum SwiGLU {
     /// out[N, I] = silu(gu[N, 0..<I]) ⊙ gu[N, I..<2I]

@@ -1,3 +1,5 @@
+import EagleCore
+
 /// Training-time-test attention of one step k (SPEC §8), per query head n (KV head g = n / groupSize), query at
 /// position t:
 ///
