@@ -5,8 +5,9 @@ import TokenShards
 @testable import EagleprepCLI
 
 extension FuzzTarget {
-    /// Token shards: container structure, index, metadata, every record (checksum, zstd, sample layout). Each input
-    /// is read as given, then again with the index checksums recomputed so mutations reach decompression.
+    /// Token shards of both versions: v1 (record container: index, metadata, every record's CRC-32, zstd, sample
+    /// layout) and v2 (columns: footer, table, metadata, every sample's XXH64 and spans). Each input is read as given,
+    /// then again with its checksums recomputed so that mutations reach the decoders.
     static let tokenShard = FuzzTarget(name: "token-shard", run: { input in
         forBothChecksums(input) { bytes in
             let path = ScratchFile.shared.write("tokens.shard", bytes)
@@ -14,7 +15,9 @@ extension FuzzTarget {
             for k in 0..<r.count { _ = try? r.sample(k) }
         }
     }, writeSeeds: { seeds in
-        try ShardSeeds.tokenShards(into: seeds)
+        let n = try ShardSeeds.tokenShards(into: seeds)
+        try ShardSeeds.checkChecksumFixing(seeds)
+        return n
     })
 
     /// Dump shards: container, layout metadata, every sample (unshuffle, dtypes, logit rows).
@@ -50,22 +53,18 @@ extension FuzzTarget {
 }
 
 enum ShardSeeds {
-    /// Recomputes the CRC-32 of every index entry whose frame lies inside the file; true if anything changed.
-    /// Lenient on purpose: it reads the footer and index without validating them (the reader does that).
+    /// Recomputes every checksum whose bytes lie inside the file; true if anything changed. Version-2 token shards:
+    /// each table entry's XXH64 of its ids and spans, then the table's and the metadata's in the footer. Everything
+    /// else (version-1 token shards, dump shards: the shared record container): the CRC-32 of every index entry.
+    /// Lenient on purpose: it reads the footer, table and index without validating them (the readers do that).
     static func fixChecksums(_ b: inout [UInt8]) -> Bool {
-        func u64(_ at: Int) -> Int? {
-            guard at >= 0, at + 8 <= b.count else { return nil }
-            var v: UInt64 = 0
-            for i in (0..<8).reversed() { v = v << 8 | UInt64(b[at + i]) }
-            return v <= UInt64(Int.max) ? Int(v) : nil
-        }
-        func u32(_ at: Int) -> Int? { guard at >= 0, at + 4 <= b.count else { return nil }; return (0..<4).reversed().reduce(0) { $0 << 8 | Int(b[at + $1]) } }
+        if b.count >= 12, Array(b[0..<8]) == TokenShardFormat.magic, u32(b, 8) == 2 { return fixColumnarChecksums(&b) }
         let footer = b.count - RecordContainer.footerSize
-        guard footer >= 0, let indexOffset = u64(footer + 16), let n = u64(footer + 24), n <= b.count / RecordContainer.indexEntrySize else { return false }
+        guard footer >= 0, let indexOffset = u64(b, footer + 16), let n = u64(b, footer + 24), n <= b.count / RecordContainer.indexEntrySize else { return false }
         var changed = false
         for i in 0..<n {
             let at = indexOffset &+ i &* RecordContainer.indexEntrySize
-            guard at >= 0, at + RecordContainer.indexEntrySize <= b.count, let offset = u64(at), let size = u32(at + 8),
+            guard at >= 0, at + RecordContainer.indexEntrySize <= b.count, let offset = u64(b, at), let size = u32(b, at + 8),
                   offset <= b.count, size <= b.count - offset else { break }
             let crc = b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + size)])) }
             for j in 0..<4 {
@@ -76,17 +75,108 @@ enum ShardSeeds {
         return changed
     }
 
+    /// Version-2 token shard (docs/token-shards.md): header, ids, spans, table, metadata, footer.
+    static func fixColumnarChecksums(_ b: inout [UInt8]) -> Bool {
+        let F = TokenShardFormat.self
+        let footer = b.count - F.footerSize
+        guard footer >= F.headerSize, let tokens = u64(b, footer), let spans = u64(b, footer + 8), let n = u64(b, footer + 16),
+              let metaLength = u64(b, footer + 24), tokens <= footer / 4, spans <= footer / F.spanSize,
+              n <= footer / F.tableEntrySize, metaLength <= footer else { return false }
+        let spansAt = F.headerSize + 4 * tokens, tableAt = spansAt + F.spanSize * spans, metaAt = tableAt + F.tableEntrySize * n
+        guard metaAt + metaLength == footer else { return false }
+        var changed = false
+        var nextToken = 0, nextSpan = 0
+        for k in 0..<n {
+            let e = tableAt + F.tableEntrySize * k
+            guard let length = u32(b, e), let count = u32(b, e + 4), length <= tokens - nextToken, count <= spans - nextSpan else { break }
+            let idsAt = F.headerSize + 4 * nextToken, ownSpansAt = spansAt + F.spanSize * nextSpan
+            let sum = b.withUnsafeBytes { all in
+                XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[idsAt..<(idsAt + 4 * length)]),
+                              seed: XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[ownSpansAt..<(ownSpansAt + F.spanSize * count)])))
+            }
+            if store64(&b, e + 32, sum) { changed = true }
+            nextToken += length
+            nextSpan += count
+        }
+        let tableSum = b.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[tableAt..<metaAt])) }
+        let metaSum = b.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[metaAt..<footer])) }
+        if store64(&b, footer + 32, tableSum) { changed = true }
+        if store64(&b, footer + 40, metaSum) { changed = true }
+        return changed
+    }
+
+    /// Little-endian reads (nil outside the bytes, or above Int.max) and a write that says whether it changed a byte.
+    static func u64(_ b: [UInt8], _ at: Int) -> Int? {
+        guard at >= 0, at <= b.count - 8 else { return nil }
+        var v: UInt64 = 0
+        for i in (0..<8).reversed() { v = v << 8 | UInt64(b[at + i]) }
+        return v <= UInt64(Int.max) ? Int(v) : nil
+    }
+    static func u32(_ b: [UInt8], _ at: Int) -> Int? {
+        guard at >= 0, at <= b.count - 4 else { return nil }
+        return (0..<4).reversed().reduce(0) { $0 << 8 | Int(b[at + $1]) }
+    }
+    static func store64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) -> Bool {
+        var changed = false
+        for j in 0..<8 {
+            let byte = UInt8(truncatingIfNeeded: v >> (8 * UInt64(j)))
+            if b[at + j] != byte { b[at + j] = byte; changed = true }
+        }
+        return changed
+    }
+
+    /// Checks `fixChecksums` on the 2-sample seeds of both versions: a changed token id, once the checksums are
+    /// recomputed, must read back as that id (so mutated inputs reach the decoders, not the checksum errors).
+    static func checkChecksumFixing(_ seeds: SeedWriter) throws {
+        for version in TokenShardFormat.readableVersions {
+            let name = "tokens.v\(version).2.shard"
+            var bytes = try FileIO.readAll(path: seeds.directory + "/" + name)
+            let original = try TokenShardReader(path: seeds.directory + "/" + name).sample(1)
+            var changed = original.ids
+            changed[2] = 70_000
+            // v2 stores the ids raw (the 4 + 2 = 6th id of the file); v1 compresses them, so rewrite the shard instead.
+            if version == 2 {
+                let at = TokenShardFormat.headerSize + 4 * 6
+                bytes.replaceSubrange(at..<(at + 4), with: withUnsafeBytes(of: UInt32(70_000).littleEndian, Array.init))
+            } else {
+                let tmp = seeds.directory + "/.check.shard"
+                let w = try TokenShardWriter(path: tmp, version: 1)
+                try w.append(try TokenShardReader(path: seeds.directory + "/" + name).sample(0))
+                try w.append(TokenSample(ids: changed, lossMask: original.lossMask, sourceFile: original.sourceFile,
+                                         sourceLine: original.sourceLine, recordIndex: original.recordIndex))
+                try w.finish(metadata: try TokenShardReader(path: seeds.directory + "/" + name).metadata)
+                bytes = try FileIO.readAll(path: tmp)
+                unlink(tmp)
+                // Break the changed record's CRC-32 (index entry 1, bytes 20…23), as a mutation would.
+                let index = ShardSeeds.u64(bytes, bytes.count - RecordContainer.footerSize + 16)!
+                bytes[index + RecordContainer.indexEntrySize + 20] ^= 0xFF
+            }
+            let path = ScratchFile.shared.write("check.shard", bytes)
+            let broken = (try? TokenShardReader(path: path).sample(1)) == nil
+            guard broken, ShardSeeds.fixChecksums(&bytes) else {
+                throw FileError(path: name, message: "the changed copy should fail its checksum before fixChecksums")
+            }
+            ScratchFile.shared.write("check.shard", bytes)
+            guard try TokenShardReader(path: path).sample(1).ids == changed else {
+                throw FileError(path: name, message: "fixChecksums did not make the changed sample readable")
+            }
+        }
+    }
+
+    /// Token shards of 0, 1 and 2 samples in both versions (v1: a zstd frame per sample; v2: columns).
     static func tokenShards(into seeds: SeedWriter) throws -> Int {
         let samples = [
             TokenSample(ids: [1, 2, 3, 4], lossMask: [0, 0, 1, 1], sourceFile: 0, sourceLine: 1, recordIndex: 0),
             TokenSample(ids: [5, 6, 7, 8, 9], lossMask: [0, 1, 1, 1, 0], sourceFile: 0, sourceLine: 2, recordIndex: 1),
         ]
-        for count in [0, 1, 2] {
-            let w = try TokenShardWriter(path: seeds.directory + "/tokens.\(count).shard")
-            for s in samples.prefix(count) { try w.append(s) }
-            try w.finish(metadata: .object(JSONObject([("format", .string("eagleprep-tokens")), ("samples", .int(count))])))
+        for version in TokenShardFormat.readableVersions {
+            for count in [0, 1, 2] {
+                let w = try TokenShardWriter(path: seeds.directory + "/tokens.v\(version).\(count).shard", version: version)
+                for s in samples.prefix(count) { try w.append(s) }
+                try w.finish(metadata: .object(JSONObject([("format", .string("eagleprep-tokens")), ("samples", .int(count))])))
+            }
         }
-        return 3
+        return 3 * TokenShardFormat.readableVersions.count
     }
 
     /// Dump shards of both signals; `settings` goes into every shard's metadata, as `eagleprep dump` writes it.
@@ -129,8 +219,9 @@ enum ShardSeeds {
         _ = try tokenShards(into: tmp)
         _ = try dumpShards(into: tmp, settings: dumpSettings)
         var folders: [(name: String, manifest: JSONValue, shard: String)] = [
-            ("tokens", tokensManifest(samples: 2, tokens: 9), "tokens.2.shard"),
-            ("tokens-empty", tokensManifest(samples: 0, tokens: 0), "tokens.0.shard"),
+            ("tokens-v1", tokensManifest(samples: 2, tokens: 9), "tokens.v1.2.shard"),
+            ("tokens-v2", tokensManifest(samples: 2, tokens: 9), "tokens.v2.2.shard"),
+            ("tokens-v2-empty", tokensManifest(samples: 0, tokens: 0), "tokens.v2.0.shard"),
         ]
         for (name, layout) in dumpLayouts {
             var m = JSONObject()
