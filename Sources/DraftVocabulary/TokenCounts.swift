@@ -67,6 +67,14 @@ public struct TokenCounts: Sendable, Equatable {
         tokens += other.tokens
     }
 
+    /// Adds a worker's 32-bit running counts (`TokenCounter`).
+    mutating func add(_ part: [UInt32]) {
+        precondition(part.count == targetVocabSize, "adding counts over a different vocabulary")
+        counts.withUnsafeMutableBufferPointer { c in
+            for v in 0..<targetVocabSize { c[v] &+= UInt64(part[v]) }
+        }
+    }
+
     /// Counted ids in the reference's `most_common` order: count descending, then first occurrence ascending
     /// (distinct ids never share a first occurrence, so the order is total).
     public func ranked() -> [Int32] {

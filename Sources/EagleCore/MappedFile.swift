@@ -26,9 +26,7 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
 
-    /// `populate`: map every page up front (Linux `MAP_POPULATE`): one pass through the page cache instead of a
-    /// page fault per 64 KiB on first touch, for files that will be read whole.
-    public init(path: String, populate: Bool = false) throws(FileError) {
+    public init(path: String) throws(FileError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
@@ -41,11 +39,7 @@ public final class MappedFile: @unchecked Sendable {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
-        var flags = MAP_PRIVATE
-        #if os(Linux)
-        if populate { flags |= MAP_POPULATE }
-        #endif
-        let p = mmap(nil, size, PROT_READ, flags, fd, 0)
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else { throw FileError(path: path, operation: "mmap", errno: errno) }
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
@@ -55,6 +49,21 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public var count: Int { bytes.count }
+
+    /// Maps the pages of `range` now (Linux `MADV_POPULATE_READ`, else `MADV_WILLNEED`): one pass through the page
+    /// cache instead of a page fault per 64 KiB on first touch, for parts that will be read whole. Advisory: a
+    /// kernel that refuses it leaves the pages to be faulted in as they are read.
+    public func prefault(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty, range.lowerBound >= 0, range.upperBound <= count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        #if os(Linux)
+        let advice: Int32 = 22  // MADV_POPULATE_READ (Linux 5.14)
+        #else
+        let advice = MADV_WILLNEED
+        #endif
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, advice)
+    }
 
     /// Calls `body` with the mapped bytes while keeping the mapping alive. Use this rather than `bytes` on a
     /// temporary: Swift may release an object after its last use, unmapping memory still being read.

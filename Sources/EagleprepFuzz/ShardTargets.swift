@@ -75,33 +75,39 @@ enum ShardSeeds {
         return changed
     }
 
-    /// Version-2 token shard (docs/token-shards.md): header, ids, spans, table, metadata, footer.
+    /// Version-2 token shard (docs/token-shards.md): header, supervised ids, context ids, spans, table, metadata,
+    /// footer.
     static func fixColumnarChecksums(_ b: inout [UInt8]) -> Bool {
         let F = TokenShardFormat.self
         let footer = b.count - F.footerSize
-        guard footer >= F.headerSize, let tokens = u64(b, footer), let spans = u64(b, footer + 8), let n = u64(b, footer + 16),
-              let metaLength = u64(b, footer + 24), tokens <= footer / 4, spans <= footer / F.spanSize,
-              n <= footer / F.tableEntrySize, metaLength <= footer else { return false }
-        let spansAt = F.headerSize + 4 * tokens, tableAt = spansAt + F.spanSize * spans, metaAt = tableAt + F.tableEntrySize * n
+        guard footer >= F.headerSize, let tokens = u64(b, footer), let supervised = u64(b, footer + 8), let spans = u64(b, footer + 16),
+              let n = u64(b, footer + 24), let metaLength = u64(b, footer + 32), tokens <= footer / 4, supervised <= tokens,
+              spans <= footer / F.spanSize, n <= footer / F.tableEntrySize, metaLength <= footer else { return false }
+        let contextAt = F.headerSize + 4 * supervised, spansAt = F.headerSize + 4 * tokens
+        let tableAt = spansAt + F.spanSize * spans, metaAt = tableAt + F.tableEntrySize * n
         guard metaAt + metaLength == footer else { return false }
         var changed = false
-        var nextToken = 0, nextSpan = 0
+        var nextSup = 0, nextCtx = 0, nextSpan = 0
         for k in 0..<n {
             let e = tableAt + F.tableEntrySize * k
-            guard let length = u32(b, e), let count = u32(b, e + 4), length <= tokens - nextToken, count <= spans - nextSpan else { break }
-            let idsAt = F.headerSize + 4 * nextToken, ownSpansAt = spansAt + F.spanSize * nextSpan
-            let sum = b.withUnsafeBytes { all in
-                XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[idsAt..<(idsAt + 4 * length)]),
-                              seed: XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[ownSpansAt..<(ownSpansAt + F.spanSize * count)])))
+            guard let length = u32(b, e), let sup = u32(b, e + 4), let count = u32(b, e + 8), sup <= length,
+                  sup <= supervised - nextSup, length - sup <= tokens - supervised - nextCtx, count <= spans - nextSpan else { break }
+            let supAt = F.headerSize + 4 * nextSup, ctxAt = contextAt + 4 * nextCtx, ownSpansAt = spansAt + F.spanSize * nextSpan
+            let (supSum, ctxSum) = b.withUnsafeBytes { all in
+                (XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[supAt..<(supAt + 4 * sup)]),
+                               seed: XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[ownSpansAt..<(ownSpansAt + F.spanSize * count)]))),
+                 XXHash64.hash(UnsafeRawBufferPointer(rebasing: all[ctxAt..<(ctxAt + 4 * (length - sup))])))
             }
-            if store64(&b, e + 32, sum) { changed = true }
-            nextToken += length
+            if store64(&b, e + 32, supSum) { changed = true }
+            if store64(&b, e + 40, ctxSum) { changed = true }
+            nextSup += sup
+            nextCtx += length - sup
             nextSpan += count
         }
         let tableSum = b.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[tableAt..<metaAt])) }
         let metaSum = b.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[metaAt..<footer])) }
-        if store64(&b, footer + 32, tableSum) { changed = true }
-        if store64(&b, footer + 40, metaSum) { changed = true }
+        if store64(&b, footer + 40, tableSum) { changed = true }
+        if store64(&b, footer + 48, metaSum) { changed = true }
         return changed
     }
 
@@ -134,22 +140,24 @@ enum ShardSeeds {
             let original = try TokenShardReader(path: seeds.directory + "/" + name).sample(1)
             var changed = original.ids
             changed[2] = 70_000
-            // v2 stores the ids raw (the 4 + 2 = 6th id of the file); v1 compresses them, so rewrite the shard instead.
-            if version == 2 {
-                let at = TokenShardFormat.headerSize + 4 * 6
-                bytes.replaceSubrange(at..<(at + 4), with: withUnsafeBytes(of: UInt32(70_000).littleEndian, Array.init))
-            } else {
-                let tmp = seeds.directory + "/.check.shard"
-                let w = try TokenShardWriter(path: tmp, version: 1)
-                try w.append(try TokenShardReader(path: seeds.directory + "/" + name).sample(0))
-                try w.append(TokenSample(ids: changed, lossMask: original.lossMask, sourceFile: original.sourceFile,
-                                         sourceLine: original.sourceLine, recordIndex: original.recordIndex))
-                try w.finish(metadata: try TokenShardReader(path: seeds.directory + "/" + name).metadata)
-                bytes = try FileIO.readAll(path: tmp)
-                unlink(tmp)
-                // Break the changed record's CRC-32 (index entry 1, bytes 20…23), as a mutation would.
+            // Rewrite the shard with the changed id, then break that sample's checksum as a mutation would: v1's
+            // CRC-32 (index entry 1, bytes 20…23), v2's supervised and context checksums (table entry 1, bytes 32…47).
+            let tmp = seeds.directory + "/.check.shard"
+            let w = try TokenShardWriter(path: tmp, version: version)
+            try w.append(try TokenShardReader(path: seeds.directory + "/" + name).sample(0))
+            try w.append(TokenSample(ids: changed, lossMask: original.lossMask, sourceFile: original.sourceFile,
+                                     sourceLine: original.sourceLine, recordIndex: original.recordIndex))
+            try w.finish(metadata: try TokenShardReader(path: seeds.directory + "/" + name).metadata)
+            bytes = try FileIO.readAll(path: tmp)
+            unlink(tmp)
+            if version == 1 {
                 let index = ShardSeeds.u64(bytes, bytes.count - RecordContainer.footerSize + 16)!
                 bytes[index + RecordContainer.indexEntrySize + 20] ^= 0xFF
+            } else {
+                let F = TokenShardFormat.self, footer = bytes.count - F.footerSize
+                let tableAt = F.headerSize + 4 * ShardSeeds.u64(bytes, footer)! + F.spanSize * ShardSeeds.u64(bytes, footer + 16)!
+                bytes[tableAt + F.tableEntrySize + 32] ^= 0xFF
+                bytes[tableAt + F.tableEntrySize + 40] ^= 0xFF
             }
             let path = ScratchFile.shared.write("check.shard", bytes)
             let broken = (try? TokenShardReader(path: path).sample(1)) == nil

@@ -3,26 +3,30 @@ import EagleCore
 /// Random access to a version-2 token shard (docs/token-shards.md), straight from the memory-mapped file.
 ///
 /// Opening validates the footer (magic, counts bounded by the file, sections that tile the file exactly), the
-/// table's and the metadata's XXH64 checksums, the metadata JSON and every table entry (lengths and span counts that
-/// add up to the footer's totals, reserved field zero). Reading sample `k` verifies its checksum (XXH64 of its ids
-/// seeded with that of its spans) and that its spans are sorted, non-empty, non-adjacent and inside the sample.
-/// Errors name the file, the field and the values.
+/// table's and the metadata's XXH64 checksums, the metadata JSON and every table entry (counts that fit the sample
+/// and add up to the footer's totals). Reading sample `k` verifies the checksum of each column it hands out and that
+/// the spans are sorted, non-empty, separated, inside the sample and cover exactly its supervised count. Errors
+/// name the file, the field, the byte offset and the values.
 struct ColumnarShardReader: Sendable {
     struct Entry: Sendable {
-        var tokenStart: Int
+        var supervisedStart: Int
+        var contextStart: Int
         var spanStart: Int
         var length: Int
+        var supervised: Int
         var spanCount: Int
         var sourceFile: UInt32
         var sourceLine: UInt64
         var recordIndex: UInt64
-        var checksum: UInt64
+        var supervisedChecksum: UInt64
+        var contextChecksum: UInt64
     }
 
     let path: String
     let metadata: JSONValue
     let entries: [Entry]
     private let file: MappedFile
+    private let contextOffset: Int
     private let spansOffset: Int
 
     var count: Int { entries.count }
@@ -45,12 +49,15 @@ struct ColumnarShardReader: Sendable {
         let footerAt = size - F.footerSize
         var f = BinaryReader(bytes: file.bytes, source: path, offset: footerAt)
         let tokens = try f.count("footer.token_count", limit: footerAt / 4)
+        let supervisedTokens = try f.count("footer.supervised_count", limit: tokens)
         let spanCount = try f.count("footer.span_count", limit: footerAt / F.spanSize)
         let n = try f.count("footer.sample_count", limit: footerAt / F.tableEntrySize)
         let metaLength = try f.count("footer.metadata_length", limit: F.maxMetadataBytes)
         let tableSum = try f.u64("footer.table_checksum")
         let metaSum = try f.u64("footer.metadata_checksum")
-        let spansAt = F.headerSize + 4 * tokens  // bounded: tokens ≤ size / 4
+        // Each term is bounded by the file size, so none of these sums overflows.
+        let contextAt = F.headerSize + 4 * supervisedTokens
+        let spansAt = F.headerSize + 4 * tokens
         let tableAt = spansAt + F.spanSize * spanCount
         let metaAt = tableAt + F.tableEntrySize * n
         guard metaAt + metaLength == footerAt else {
@@ -70,7 +77,7 @@ struct ColumnarShardReader: Sendable {
         // Field names are built only for an error: the table has one entry per sample.
         var list: [Entry] = []
         list.reserveCapacity(n)
-        var nextToken = 0, nextSpan = 0
+        var nextSupervised = 0, nextContext = 0, nextSpan = 0
         let table = file.bytes.baseAddress! + tableAt
         func fail(_ k: Int, _ field: String, _ message: String) -> BinaryFormatError {
             BinaryFormatError(source: path, field: field.isEmpty ? "table[\(k)]" : "table[\(k)].\(field)", offset: tableAt + F.tableEntrySize * k,
@@ -78,73 +85,94 @@ struct ColumnarShardReader: Sendable {
         }
         for k in 0..<n {
             let e = table + F.tableEntrySize * k
-            let length = Int(UInt32(littleEndian: e.loadUnaligned(as: UInt32.self)))
-            let spans = Int(UInt32(littleEndian: e.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-            let reserved = UInt32(littleEndian: e.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+            func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+            func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            let length = u32(0), supervised = u32(4), spans = u32(8)
             guard length <= F.maxSequenceLength else { throw fail(k, "length", "is \(length), over the limit of \(F.maxSequenceLength) tokens") }
-            guard reserved == 0 else { throw fail(k, "reserved", "is \(reserved), expected 0") }
-            guard 2 * spans <= length + 1 else {
-                throw fail(k, "span_count", "is \(spans): a sample of \(length) tokens has at most \((length + 1) / 2) separate supervised spans")
+            guard supervised <= length else { throw fail(k, "supervised", "is \(supervised), more than the sample's \(length) tokens") }
+            guard spans <= supervised, 2 * spans <= length + 1, (spans == 0) == (supervised == 0) else {
+                throw fail(k, "span_count", "is \(spans) for \(supervised) supervised of \(length) tokens (each span holds at least one supervised token and spans are separated)")
             }
-            list.append(Entry(tokenStart: nextToken, spanStart: nextSpan, length: length, spanCount: spans,
-                              sourceFile: UInt32(littleEndian: e.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
-                              sourceLine: UInt64(littleEndian: e.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                              recordIndex: UInt64(littleEndian: e.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
-                              checksum: UInt64(littleEndian: e.loadUnaligned(fromByteOffset: 32, as: UInt64.self))))
-            nextToken += length
+            list.append(Entry(supervisedStart: nextSupervised, contextStart: nextContext, spanStart: nextSpan, length: length,
+                              supervised: supervised, spanCount: spans, sourceFile: UInt32(u32(12)), sourceLine: u64(16),
+                              recordIndex: u64(24), supervisedChecksum: u64(32), contextChecksum: u64(40)))
+            nextSupervised += supervised
+            nextContext += length - supervised
             nextSpan += spans
-            guard nextToken <= tokens, nextSpan <= spanCount else {
-                throw fail(k, "", "samples 0…\(k) hold \(nextToken) tokens and \(nextSpan) spans, more than the footer's \(tokens) and \(spanCount)")
+            guard nextSupervised <= supervisedTokens, nextContext <= tokens - supervisedTokens, nextSpan <= spanCount else {
+                throw fail(k, "", "samples 0…\(k) hold \(nextSupervised + nextContext) tokens (\(nextSupervised) supervised) and \(nextSpan) spans, more than the footer's \(tokens) (\(supervisedTokens)) and \(spanCount)")
             }
         }
-        guard nextToken == tokens, nextSpan == spanCount else {
+        guard nextSupervised == supervisedTokens, nextContext == tokens - supervisedTokens, nextSpan == spanCount else {
             throw BinaryFormatError(source: path, field: "table", offset: tableAt,
-                                    message: "the samples hold \(nextToken) tokens and \(nextSpan) spans, the footer says \(tokens) and \(spanCount)")
+                                    message: "the samples hold \(nextSupervised + nextContext) tokens (\(nextSupervised) supervised) and \(nextSpan) spans, the footer says \(tokens) (\(supervisedTokens)) and \(spanCount)")
         }
         entries = list
+        contextOffset = contextAt
         spansOffset = spansAt
     }
 
-    /// Calls `body` with sample `k`'s ids and its supervised spans (`start0, end0, start1, end1, …`) in the mapped
-    /// file, after verifying the checksum and the spans.
-    func withColumns<R>(_ k: Int, _ body: (TokenColumns) throws -> R) throws -> R {
+    /// Maps the pages `part` needs up front (the supervised column, or the whole file).
+    func prefetch(_ part: TokenColumns.Part) {
+        switch part {
+        case .supervised: file.prefault(TokenShardFormat.headerSize..<contextOffset)
+        case .all: file.prefault(0..<file.count)
+        }
+    }
+
+    /// Calls `body` with sample `k`'s columns in the mapped file, after verifying the checksum of each column
+    /// handed out and the spans. `.supervised` leaves the context column out (empty) and does not read it.
+    func withColumns<R>(_ k: Int, _ part: TokenColumns.Part, _ body: (TokenColumns) throws -> R) throws -> R {
         guard k >= 0, k < count else {
             throw BinaryFormatError(source: path, field: "sample", offset: 0, message: "index \(k) out of range 0..<\(count)")
         }
         let e = entries[k]
         return try file.withBytes { bytes in
-            let idsAt = TokenShardFormat.headerSize + 4 * e.tokenStart
+            let supervisedAt = TokenShardFormat.headerSize + 4 * e.supervisedStart
             let spansAt = spansOffset + TokenShardFormat.spanSize * e.spanStart
-            let idBytes = UnsafeRawBufferPointer(rebasing: bytes[idsAt..<(idsAt + 4 * e.length)])
+            let supervisedBytes = UnsafeRawBufferPointer(rebasing: bytes[supervisedAt..<(supervisedAt + 4 * e.supervised)])
             let spanBytes = UnsafeRawBufferPointer(rebasing: bytes[spansAt..<(spansAt + TokenShardFormat.spanSize * e.spanCount)])
-            let sum = XXHash64.hash(idBytes, seed: XXHash64.hash(spanBytes))
-            guard sum == e.checksum else {
-                throw BinaryFormatError(source: path, field: "sample[\(k)]", offset: idsAt,
-                                        message: "checksum mismatch: table says \(e.checksum), computed \(sum) (corrupted file)")
+            let sum = XXHash64.hash(supervisedBytes, seed: XXHash64.hash(spanBytes))
+            guard sum == e.supervisedChecksum else {
+                throw BinaryFormatError(source: path, field: "sample[\(k)].supervised", offset: supervisedAt,
+                                        message: "checksum mismatch: table says \(e.supervisedChecksum), computed \(sum) (corrupted file)")
             }
-            // 4-byte alignment: the mapping is page-aligned, ids start at byte 16 and spans at 16 + 4·T.
-            let ids = idBytes.bindMemory(to: Int32.self)
+            var contextBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            if part == .all {
+                let contextAt = contextOffset + 4 * e.contextStart
+                contextBytes = UnsafeRawBufferPointer(rebasing: bytes[contextAt..<(contextAt + 4 * (e.length - e.supervised))])
+                let sum = XXHash64.hash(contextBytes)
+                guard sum == e.contextChecksum else {
+                    throw BinaryFormatError(source: path, field: "sample[\(k)].context", offset: contextAt,
+                                            message: "checksum mismatch: table says \(e.contextChecksum), computed \(sum) (corrupted file)")
+                }
+            }
+            // 4-byte alignment: the mapping is page-aligned and every column starts at 16 + a multiple of 4.
             let spans = spanBytes.bindMemory(to: UInt32.self)
-            var previousEnd = -1
+            var previousEnd = -1, covered = 0
             for j in 0..<e.spanCount {
                 let start = Int(UInt32(littleEndian: spans[2 * j])), end = Int(UInt32(littleEndian: spans[2 * j + 1]))
                 guard start > previousEnd, start < end, end <= e.length else {
                     throw BinaryFormatError(source: path, field: "sample[\(k)].spans[\(j)]", offset: spansAt + 8 * j,
-                                            message: "is [\(start), \(end)) after a span ending at \(max(previousEnd, 0)) in a sample of \(e.length) tokens; spans must be non-empty, sorted, separated and inside the sample")
+                                            message: "is [\(start), \(end)) in a sample of \(e.length) tokens\(j > 0 ? " after a span ending at \(previousEnd)" : ""); spans must be non-empty, sorted, separated and inside the sample")
                 }
                 previousEnd = end
+                covered += end - start
             }
-            return try body(TokenColumns(ids: ids, spans: spans))
+            guard covered == e.supervised else {
+                throw BinaryFormatError(source: path, field: "sample[\(k)].spans", offset: spansAt,
+                                        message: "cover \(covered) positions, the table says \(e.supervised) supervised")
+            }
+            return try body(TokenColumns(length: e.length, supervised: supervisedBytes.bindMemory(to: Int32.self),
+                                         context: contextBytes.bindMemory(to: Int32.self), spans: spans, part: part))
         }
     }
 
     func sample(_ k: Int) throws -> TokenSample {
-        let e = entries.indices.contains(k) ? entries[k] : nil
-        return try withColumns(k) { c in
-            var mask = [UInt8](repeating: 0, count: c.ids.count)
-            c.forEachSpan { start, end in for t in start..<end { mask[t] = 1 } }
-            return TokenSample(ids: Array(c.ids), lossMask: mask, sourceFile: e!.sourceFile, sourceLine: e!.sourceLine,
-                               recordIndex: e!.recordIndex)
+        try withColumns(k, .all) { c in
+            let e = entries[k]
+            let (ids, mask) = c.merged()
+            return TokenSample(ids: ids, lossMask: mask, sourceFile: e.sourceFile, sourceLine: e.sourceLine, recordIndex: e.recordIndex)
         }
     }
 }

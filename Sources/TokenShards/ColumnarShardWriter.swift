@@ -5,24 +5,30 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes a version-2 token shard (docs/token-shards.md): the samples' ids go to `PATH.partial` as they come; the
-/// supervised spans and the per-sample table are kept in memory (8 bytes per span, 40 per sample) and written by
-/// `finish(metadata:)` with the metadata and footer, then the file is fsynced and renamed. Dropped unfinished, the
-/// partial file is removed: nothing half-written appears at `PATH`.
+/// Writes a version-2 token shard (docs/token-shards.md). The ids at supervised positions are written to
+/// `PATH.partial` as samples come; the ids at the other positions (the context column), the spans and the table
+/// are kept in memory (about 4 bytes per unsupervised token) and written by `finish(metadata:)` with the metadata and
+/// footer; then the file is fsynced and renamed. Dropped unfinished, the partial file is removed: nothing
+/// half-written appears at `PATH`.
 final class ColumnarShardWriter {
     let path: String
     private let partialPath: String
     private let fd: Int32
-    private var pendingIds: [UInt8] = []
+    private var pendingSupervised: [UInt8] = []
+    private var context: [UInt8] = []
     private var spans = BinaryWriter()
     private var table = BinaryWriter()
     private(set) var count = 0
     private var tokens = 0
+    private var supervisedTokens = 0
     private var spanCount = 0
     private var finished = false
     private static let flushBytes = 1 << 20
 
     init(path: String) throws {
+        #if _endian(big)
+        #error("token shard version 2 stores ids little-endian; big-endian hosts are not supported")
+        #endif
         self.path = path
         partialPath = path + ".partial"
         fd = open(partialPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -31,8 +37,8 @@ final class ColumnarShardWriter {
         h.raw(TokenShardFormat.magic)
         h.u32(2)
         h.u32(0)
-        pendingIds = h.bytes
-        pendingIds.reserveCapacity(Self.flushBytes + (1 << 16))
+        pendingSupervised = h.bytes
+        pendingSupervised.reserveCapacity(Self.flushBytes + (1 << 16))
     }
 
     deinit {
@@ -46,54 +52,48 @@ final class ColumnarShardWriter {
         guard s.ids.count <= TokenShardFormat.maxSequenceLength else {
             throw FileError(path: path, message: "sample of \(s.ids.count) tokens exceeds the token shard limit of \(TokenShardFormat.maxSequenceLength)")
         }
-        // The supervised positions as maximal runs [start, end) of loss_mask = 1.
-        var own = BinaryWriter()
-        var n = 0
-        let mask = s.lossMask
-        var t = 0
-        while t < mask.count {
-            switch mask[t] {
-            case 0: t += 1
-            case 1:
-                let start = t
-                while t < mask.count, mask[t] == 1 { t += 1 }
-                own.u32(UInt32(start))
-                own.u32(UInt32(t))
-                n += 1
-            default:
-                throw FileError(path: path, message: "loss_mask[\(t)] of sample \(count) is \(mask[t]), expected 0 or 1")
-            }
+        if let bad = s.lossMask.firstIndex(where: { $0 > 1 }) {
+            throw FileError(path: path, message: "loss_mask[\(bad)] of sample \(count) is \(s.lossMask[bad]), expected 0 or 1")
         }
-        let checksum = s.ids.withUnsafeBytes { ids in
-            XXHash64.hash(Self.littleEndian(ids), seed: XXHash64.hash(own.bytes))
+        let spanList = TokenColumns.spans(of: s.lossMask)
+        var own = BinaryWriter()
+        for v in spanList { own.u32(v) }
+        var supervised = BinaryWriter(), other = BinaryWriter()
+        for (t, id) in s.ids.enumerated() {
+            if s.lossMask[t] == 1 { supervised.i32(id) } else { other.i32(id) }
         }
         table.u32(UInt32(s.ids.count))
-        table.u32(UInt32(n))
+        table.u32(UInt32(supervised.bytes.count / 4))
+        table.u32(UInt32(spanList.count / 2))
         table.u32(s.sourceFile)
-        table.u32(0)
         table.u64(s.sourceLine)
         table.u64(s.recordIndex)
-        table.u64(checksum)
+        table.u64(XXHash64.hash(supervised.bytes, seed: XXHash64.hash(own.bytes)))
+        table.u64(XXHash64.hash(other.bytes))
         spans.raw(own.bytes)
-        s.ids.withUnsafeBytes { pendingIds.append(contentsOf: Self.littleEndian($0)) }
-        if pendingIds.count >= Self.flushBytes { try flush() }
+        context.append(contentsOf: other.bytes)
+        pendingSupervised.append(contentsOf: supervised.bytes)
+        if pendingSupervised.count >= Self.flushBytes { try flush() }
         count += 1
         tokens += s.ids.count
-        spanCount += n
+        supervisedTokens += supervised.bytes.count / 4
+        spanCount += spanList.count / 2
     }
 
-    /// Writes spans, table, metadata and footer, makes the file durable and moves it into place.
+    /// Writes the context column, spans, table, metadata and footer, makes the file durable and moves it into place.
     func finish(metadata: JSONValue) throws {
         try flush()
         let meta = Array(JSONWriter.string(metadata).utf8)
         guard meta.count <= TokenShardFormat.maxMetadataBytes else {
             throw FileError(path: path, message: "metadata of \(meta.count) bytes exceeds the limit of \(TokenShardFormat.maxMetadataBytes)")
         }
+        try FileIO.writeFully(fd: fd, bytes: context, path: partialPath)
         var tail = BinaryWriter()
         tail.raw(spans.bytes)
         tail.raw(table.bytes)
         tail.raw(meta)
         tail.u64(UInt64(tokens))
+        tail.u64(UInt64(supervisedTokens))
         tail.u64(UInt64(spanCount))
         tail.u64(UInt64(count))
         tail.u64(UInt64(meta.count))
@@ -113,16 +113,8 @@ final class ColumnarShardWriter {
     }
 
     private func flush() throws {
-        guard !pendingIds.isEmpty else { return }
-        try FileIO.writeFully(fd: fd, bytes: pendingIds, path: partialPath)
-        pendingIds.removeAll(keepingCapacity: true)
-    }
-
-    /// The bytes of an `Int32` buffer in little-endian order (the host order on every platform this builds for).
-    private static func littleEndian(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        #if _endian(big)
-        #error("token shard version 2 stores ids little-endian; big-endian hosts are not supported")
-        #endif
-        return b
+        guard !pendingSupervised.isEmpty else { return }
+        try FileIO.writeFully(fd: fd, bytes: pendingSupervised, path: partialPath)
+        pendingSupervised.removeAll(keepingCapacity: true)
     }
 }

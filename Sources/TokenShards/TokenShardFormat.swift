@@ -11,10 +11,11 @@ public enum TokenShardFormat {
     /// file, source line, record index.
     public static let recordPrefixSize = 24
 
-    /// Version 2: columns (all ids, then all supervised spans), a per-sample table, metadata, footer.
+    /// Version 2: columns (the ids at supervised positions, the other ids, the supervised spans), a per-sample
+    /// table, metadata, footer.
     public static let headerSize = 16
-    public static let tableEntrySize = 40
+    public static let tableEntrySize = 48
     public static let spanSize = 8
-    public static let footerSize = 56
+    public static let footerSize = 64
     public static let maxMetadataBytes = 16 << 20
 }

@@ -15,10 +15,9 @@ public struct TokenShardReader: Sendable {
     /// The file's format version (1 or 2).
     public let version: UInt32
 
-    /// `populate`: map the whole file up front (for readers that will read every sample, like `vocab`).
-    public init(path: String, populate: Bool = false) throws {
+    public init(path: String) throws {
         self.path = path
-        let file = try MappedFile(path: path, populate: populate)
+        let file = try MappedFile(path: path)
         var r = BinaryReader(bytes: file.bytes, source: path)
         guard file.count >= TokenShardFormat.headerSize else {
             throw r.error("header", "file of \(file.count) bytes is too short for a token shard (file truncated)")
@@ -73,17 +72,31 @@ public struct TokenShardReader: Sendable {
         }
     }
 
-    /// Calls `body` with sample `k`'s ids and supervised spans, verified: without copying for version 2 (the bytes
-    /// of the mapped file), decoded for version 1. The buffers are valid only inside `body`.
-    public func withColumns<R>(_ k: Int, _ body: (TokenColumns) throws -> R) throws -> R {
+    /// Maps the pages that reading every sample's `part` will touch, now (version 2; no-op for version 1).
+    public func prefetch(_ part: TokenColumns.Part) {
+        if case .v2(let c) = backend { c.prefetch(part) }
+    }
+
+    /// Calls `body` with sample `k`'s columns, verified: without copying for version 2 (the bytes of the mapped
+    /// file; `.supervised` does not read the context column), decoded for version 1. The buffers are valid only
+    /// inside `body`.
+    public func withColumns<R>(_ k: Int, _ part: TokenColumns.Part = .all, _ body: (TokenColumns) throws -> R) throws -> R {
         switch backend {
         case .v2(let c):
-            return try c.withColumns(k, body)
+            return try c.withColumns(k, part, body)
         case .v1(let c):
             let s = try Self.decodeV1(c, k, path: path)
+            var supervised: [Int32] = [], context: [Int32] = []
+            for (t, id) in s.ids.enumerated() {
+                if s.lossMask[t] == 1 { supervised.append(id) } else if part == .all { context.append(id) }
+            }
             let spans = TokenColumns.spans(of: s.lossMask)
-            return try s.ids.withUnsafeBufferPointer { ids in
-                try spans.withUnsafeBufferPointer { try body(TokenColumns(ids: ids, spans: $0)) }
+            return try supervised.withUnsafeBufferPointer { sup in
+                try context.withUnsafeBufferPointer { ctx in
+                    try spans.withUnsafeBufferPointer {
+                        try body(TokenColumns(length: s.ids.count, supervised: sup, context: ctx, spans: $0, part: part))
+                    }
+                }
             }
         }
     }

@@ -93,14 +93,14 @@ final class VerifyCommandTests: CLITestCase {
         let ok = try run(["verify", out])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertEqual(ok.stdout, "verify: \(out): ok\n")
-        // Flip one byte inside the first sample's ids in the second shard: its checksum fails, and only that.
+        // Flip one byte inside the first sample's supervised ids in the second shard: its checksum fails, and only that.
         let shard = out + "/tokens-00001.eptok"
         var bytes = try FileIO.readAll(path: shard)
         bytes[20] ^= 0xFF
         try FileIO.writeAtomically(path: shard, bytes: bytes)
         let bad = try run(["verify", out])
         XCTAssertEqual(bad.status, 1)
-        XCTAssertTrue(bad.stderr.contains("tokens-00001.eptok: sample[0] at byte 16: checksum mismatch"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("tokens-00001.eptok: sample[0].supervised at byte 16: checksum mismatch"), bad.stderr)
         XCTAssertTrue(bad.stdout.contains("1 fault(s)"), bad.stdout)
         try FileManager.default.removeItem(atPath: out + "/tokens-00002.eptok")
         let missing = try run(["verify", out])

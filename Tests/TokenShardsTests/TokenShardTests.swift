@@ -43,14 +43,18 @@ final class TokenShardTests: XCTestCase {
         XCTAssertEqual(r.length(of: 3), expected[3].ids.count)
         XCTAssertThrowsError(try r.sample(50))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["s.eptok"])
-        // The column view: the same ids, and spans that cover exactly the supervised positions.
+        // The column views: all columns merge back to the sample; the supervised view holds the ids at mask 1.
         for k in 0..<50 {
-            try r.withColumns(k) { c in
-                XCTAssertEqual(Array(c.ids), expected[k].ids, "v\(version) sample \(k)")
-                var mask = [UInt8](repeating: 0, count: c.ids.count)
-                c.forEachSpan { a, b in for t in a..<b { mask[t] = 1 } }
+            try r.withColumns(k, .all) { c in
+                let (ids, mask) = c.merged()
+                XCTAssertEqual(ids, expected[k].ids, "v\(version) sample \(k)")
                 XCTAssertEqual(mask, expected[k].lossMask, "v\(version) sample \(k)")
                 XCTAssertEqual(Array(c.spans), TokenColumns.spans(of: expected[k].lossMask))
+            }
+            try r.withColumns(k, .supervised) { c in
+                XCTAssertEqual(Array(c.supervised), zip(expected[k].ids, expected[k].lossMask).filter { $0.1 == 1 }.map(\.0), "v\(version) sample \(k)")
+                XCTAssertEqual(c.context.count, 0)
+                XCTAssertEqual(c.length, expected[k].ids.count)
             }
         }
     }

@@ -56,16 +56,20 @@ final class TokenShardV2Tests: XCTestCase {
 
     // MARK: corruption catalogue
 
+    /// The version-2 layout read back from the footer (docs/token-shards.md).
     struct Layout {
-        var tokens, spans, samples, metaLength: Int
+        var tokens, supervised, spans, samples, metaLength: Int
         var size: Int
-        var tableAt: Int { 16 + 4 * tokens + 8 * spans }
-        var metaAt: Int { tableAt + 40 * samples }
-        var footerAt: Int { size - 56 }
+        var contextAt: Int { 16 + 4 * supervised }
+        var spansAt: Int { 16 + 4 * tokens }
+        var tableAt: Int { spansAt + 8 * spans }
+        var metaAt: Int { tableAt + 48 * samples }
+        var footerAt: Int { size - 64 }
         init(_ b: [UInt8]) {
             size = b.count
             func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
-            tokens = u64(b.count - 56); spans = u64(b.count - 48); samples = u64(b.count - 40); metaLength = u64(b.count - 32)
+            tokens = u64(b.count - 64); supervised = u64(b.count - 56); spans = u64(b.count - 48); samples = u64(b.count - 40)
+            metaLength = u64(b.count - 32)
         }
     }
 
@@ -76,19 +80,25 @@ final class TokenShardV2Tests: XCTestCase {
     /// Recomputes the table checksum in the footer after an edit of the table.
     static func resealTable(_ b: inout [UInt8]) {
         let l = Layout(b)
-        put(XXHash64.hash(Array(b[l.tableAt..<l.metaAt])), into: &b, at: l.footerAt + 32)
+        put(XXHash64.hash(Array(b[l.tableAt..<l.metaAt])), into: &b, at: l.footerAt + 40)
     }
 
-    /// Recomputes sample k's checksum (and the table's) after an edit of its ids or spans.
+    /// Recomputes sample k's column checksums (and the table's) after an edit of its ids or spans.
     static func resealSample(_ k: Int, _ b: inout [UInt8]) {
         let l = Layout(b)
         func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
-        var token = 0, span = 0
-        for j in 0..<k { token += u32(l.tableAt + 40 * j); span += u32(l.tableAt + 40 * j + 4) }
-        let entry = l.tableAt + 40 * k
-        let idsAt = 16 + 4 * token, spansAt = 16 + 4 * l.tokens + 8 * span
-        let ids = Array(b[idsAt..<(idsAt + 4 * u32(entry))]), spans = Array(b[spansAt..<(spansAt + 8 * u32(entry + 4))])
-        put(XXHash64.hash(ids, seed: XXHash64.hash(spans)), into: &b, at: entry + 32)
+        var sup = 0, ctx = 0, span = 0
+        for j in 0..<k {
+            let e = l.tableAt + 48 * j
+            sup += u32(e + 4); ctx += u32(e) - u32(e + 4); span += u32(e + 8)
+        }
+        let entry = l.tableAt + 48 * k
+        let supAt = 16 + 4 * sup, ctxAt = l.contextAt + 4 * ctx, spansAt = l.spansAt + 8 * span
+        let supervised = Array(b[supAt..<(supAt + 4 * u32(entry + 4))])
+        let context = Array(b[ctxAt..<(ctxAt + 4 * (u32(entry) - u32(entry + 4)))])
+        let spans = Array(b[spansAt..<(spansAt + 8 * u32(entry + 8))])
+        put(XXHash64.hash(supervised, seed: XXHash64.hash(spans)), into: &b, at: entry + 32)
+        put(XXHash64.hash(context), into: &b, at: entry + 40)
         resealTable(&b)
     }
 
@@ -106,7 +116,7 @@ final class TokenShardV2Tests: XCTestCase {
                 let r = try TokenShardReader(path: p)
                 guard let k else { return XCTFail("\(name): opened a corrupt shard", line: line) }
                 XCTAssertThrowsError(try r.sample(k), name, line: line) { XCTAssertTrue("\($0)".contains(fragment), "\(name): \($0)", line: line) }
-                XCTAssertThrowsError(try r.withColumns(k) { _ in }, name, line: line)
+                XCTAssertThrowsError(try r.withColumns(k, .all) { _ in }, name, line: line)
             } catch {
                 XCTAssertNil(k, "\(name): \(error)", line: line)
                 XCTAssertTrue("\(error)".contains(fragment), "\(name): \(error)", line: line)
@@ -121,31 +131,50 @@ final class TokenShardV2Tests: XCTestCase {
         try check("truncated", { $0.removeLast(3) }, "footer.magic")
         try check("token count", { b in Self.put(UInt64(l.tokens + 1), into: &b, at: l.footerAt) }, "the file has \(l.size)")
         try check("huge token count", { b in Self.put(1 << 62, into: &b, at: l.footerAt) }, "footer.token_count")
-        try check("huge sample count", { b in Self.put(1 << 40, into: &b, at: l.footerAt + 16) }, "footer.sample_count")
-        try check("metadata limit", { b in Self.put((16 << 20) + 1, into: &b, at: l.footerAt + 24) }, "exceeds the limit of 16777216")
-        try check("table byte", { b in b[l.tableAt + 12] ^= 1 }, "table at byte \(l.tableAt): checksum mismatch")
+        try check("supervised over tokens", { b in Self.put(UInt64(l.tokens + 1), into: &b, at: l.footerAt + 8) }, "footer.supervised_count")
+        try check("huge sample count", { b in Self.put(1 << 40, into: &b, at: l.footerAt + 24) }, "footer.sample_count")
+        try check("metadata limit", { b in Self.put((16 << 20) + 1, into: &b, at: l.footerAt + 32) }, "exceeds the limit of 16777216")
+        try check("table byte", { b in b[l.tableAt + 13] ^= 1 }, "table at byte \(l.tableAt): checksum mismatch")
         try check("metadata byte", { b in b[l.metaAt + 2] ^= 1 }, "metadata at byte \(l.metaAt): checksum mismatch")
-        try check("reserved", { b in b[l.tableAt + 40 + 12] = 1; Self.resealTable(&b) }, "table[1].reserved")
-        try check("lengths", { b in b[l.tableAt] &+= 1; Self.resealTable(&b) }, "hold \(l.tokens + 1) tokens and \(l.spans) spans, more than the footer's \(l.tokens)")
-        try check("span count", { b in b[l.tableAt + 4] = 200; Self.resealTable(&b) }, "table[0].span_count")
-        // Sample 0 = mask 11001011: spans [0,2) [4,5) [6,8); ids at byte 16.
-        try check("id byte", { b in b[16 + 5] ^= 0x40 }, "sample[0] at byte 16: checksum mismatch", atSample: 0)
-        let spans0 = 16 + 4 * l.tokens
-        try check("overlapping spans", { b in b[spans0 + 8] = 1; Self.resealSample(0, &b) }, "sample[0].spans[1]", atSample: 0)
-        try check("adjacent spans", { b in b[spans0 + 8] = 2; Self.resealSample(0, &b) }, "sample[0].spans[1]", atSample: 0)
-        try check("span past the end", { b in b[spans0 + 20] = 9; Self.resealSample(0, &b) }, "sample[0].spans[2]", atSample: 0)
-        try check("empty span", { b in b[spans0 + 4] = 0; Self.resealSample(0, &b) }, "sample[0].spans[0]", atSample: 0)
+        try check("supervised over length", { b in b[l.tableAt + 4] = 9; Self.resealTable(&b) }, "table[0].supervised")
+        try check("span count", { b in b[l.tableAt + 8] = 200; Self.resealTable(&b) }, "table[0].span_count")
+        try check("lengths", { b in b[l.tableAt] &+= 1; Self.resealTable(&b) },
+                  "hold \(l.tokens + 1) tokens (\(l.supervised) supervised) and \(l.spans) spans, more than the footer's \(l.tokens)")
+        // Sample 0 = mask 11001011: 5 supervised ids at byte 16, 3 context ids at contextAt, spans [0,2) [4,5) [6,8).
+        try check("supervised id byte", { b in b[16 + 5] ^= 0x40 }, "sample[0].supervised at byte 16: checksum mismatch", atSample: 0)
+        try check("context id byte", { b in b[l.contextAt + 1] ^= 0x40 }, "sample[0].context at byte \(l.contextAt): checksum mismatch", atSample: 0)
+        try check("overlapping spans", { b in b[l.spansAt + 8] = 1; Self.resealSample(0, &b) }, "sample[0].spans[1]", atSample: 0)
+        try check("adjacent spans", { b in b[l.spansAt + 8] = 2; Self.resealSample(0, &b) }, "sample[0].spans[1]", atSample: 0)
+        try check("span past the end", { b in b[l.spansAt + 20] = 9; Self.resealSample(0, &b) }, "sample[0].spans[2]", atSample: 0)
+        try check("empty span", { b in b[l.spansAt + 4] = 0; Self.resealSample(0, &b) }, "sample[0].spans[0]", atSample: 0)
+        try check("spans cover fewer", { b in b[l.spansAt + 4] = 1; Self.resealSample(0, &b) }, "sample[0].spans at byte \(l.spansAt): cover 4 positions, the table says 5 supervised", atSample: 0)
+    }
+
+    /// Reading only the supervised column checks only its checksum: a corrupt context column does not stop
+    /// supervised counting, and is reported when the sample is read whole.
+    func testSupervisedViewReadsOnlyItsColumn() throws {
+        var b = try FileIO.readAll(path: Self.fixtures + "/python-v2.eptok")
+        let l = Layout(b)
+        b[l.contextAt] ^= 1
+        let p = dir + "/ctx.eptok"
+        try FileIO.writeAtomically(path: p, bytes: b)
+        let r = try TokenShardReader(path: p)
+        let expected = try pythonSamples()[0]
+        try r.withColumns(0, .supervised) { c in
+            XCTAssertEqual(Array(c.supervised), zip(expected.ids, expected.lossMask).filter { $0.1 == 1 }.map(\.0))
+        }
+        XCTAssertThrowsError(try r.sample(0)) { XCTAssertTrue("\($0)".contains("sample[0].context"), "\($0)") }
     }
 
     /// The limits a hostile shard hits before anything is allocated for it (issue 10).
     func testLimitsNameTheField() throws {
         var b = try FileIO.readAll(path: Self.fixtures + "/python-v2.eptok")
         let l = Layout(b)
-        Self.put(UInt64((16 << 20) + 1), into: &b, at: l.footerAt + 24)
+        Self.put(UInt64((16 << 20) + 1), into: &b, at: l.footerAt + 32)
         let p = dir + "/limit.eptok"
         try FileIO.writeAtomically(path: p, bytes: b)
         XCTAssertThrowsError(try TokenShardReader(path: p)) {
-            XCTAssertEqual("\($0)", "\(p): footer.metadata_length at byte \(l.footerAt + 24): value 16777217 exceeds the limit of 16777216")
+            XCTAssertEqual("\($0)", "\(p): footer.metadata_length at byte \(l.footerAt + 32): value 16777217 exceeds the limit of 16777216")
         }
     }
 }

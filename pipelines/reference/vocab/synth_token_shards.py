@@ -65,35 +65,41 @@ class Zstd:
 
 
 class ShardWriterV2:
-    """Token shard version 2: header, all ids (int32 LE), all supervised spans (u32 start, end), a 40-byte table
-    entry per sample, metadata JSON, 56-byte footer; XXH64 checksums (docs/token-shards.md)."""
+    """Token shard version 2 (docs/token-shards.md): header; the ids at supervised positions of every sample; the
+    other ids; the supervised spans (u32 start, end); a 48-byte table entry per sample; metadata JSON; 64-byte footer;
+    XXH64 checksums."""
 
     def __init__(self, path: str, zstd=None):
         self.path = path
         self.f = open(path + ".partial", "wb")
         self.f.write(MAGIC + struct.pack("<II", 2, 0))
+        self.context = bytearray()
         self.spans = bytearray()
         self.table = bytearray()
         self.count = self.tokens = self.supervised = self.span_count = 0
 
     def append(self, ids: np.ndarray, mask: np.ndarray, record: int) -> None:
-        m = np.concatenate([[0], mask.astype(np.int8), [0]])
+        m = np.concatenate([[0], (mask != 0).astype(np.int8), [0]])
         edges = np.flatnonzero(np.diff(m))
         spans = edges.astype("<u4").tobytes()  # start0, end0, start1, end1, ...
-        id_bytes = ids.astype("<i4").tobytes()
-        checksum = xxhash.xxh64(id_bytes, seed=xxhash.xxh64(spans).intdigest()).intdigest()
-        self.f.write(id_bytes)
+        ids = ids.astype("<i4")
+        sup = ids[mask == 1].tobytes()
+        ctx = ids[mask == 0].tobytes()
+        self.f.write(sup)
+        self.context += ctx
         self.spans += spans
-        self.table += struct.pack("<IIIIQQQ", len(ids), len(edges) // 2, 0, 0, record + 1, record, checksum)
+        self.table += struct.pack("<IIIIQQQQ", len(ids), len(sup) // 4, len(edges) // 2, 0, record + 1, record,
+                                  xxhash.xxh64(sup, seed=xxhash.xxh64(spans).intdigest()).intdigest(),
+                                  xxhash.xxh64(ctx).intdigest())
         self.count += 1
         self.tokens += len(ids)
         self.span_count += len(edges) // 2
-        self.supervised += int(mask.sum())
+        self.supervised += len(sup) // 4
 
     def finish(self) -> dict:
         meta = json.dumps({"tokens": self.tokens, "supervised_tokens": self.supervised}, separators=(",", ":")).encode()
-        self.f.write(bytes(self.spans) + bytes(self.table) + meta)
-        self.f.write(struct.pack("<QQQQQQ", self.tokens, self.span_count, self.count, len(meta),
+        self.f.write(bytes(self.context) + bytes(self.spans) + bytes(self.table) + meta)
+        self.f.write(struct.pack("<QQQQQQQ", self.tokens, self.supervised, self.span_count, self.count, len(meta),
                                  xxhash.xxh64(bytes(self.table)).intdigest(), xxhash.xxh64(meta).intdigest()) + MAGIC)
         self.f.close()
         os.replace(self.path + ".partial", self.path)
