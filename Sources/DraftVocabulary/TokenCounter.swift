@@ -15,9 +15,10 @@ public struct CountProgress: Sendable {
 ///
 /// The shards in `shards` are cut into work units of `unitSamples` consecutive samples, in dataset order. Workers
 /// (Dispatch `concurrentPerform`) take units from a shared atomic cursor, so each worker sees its units, and hence
-/// its keys, in increasing dataset order: a worker records an id's first occurrence when its count goes from 0
-/// to 1. Each worker owns dense histograms over the target vocabulary; they are merged at the end (sum, min).
-/// Memory is `threads × 16 bytes × targetVocabSize` plus one decoded sample per worker, independent of the data.
+/// its keys, in increasing dataset order: a worker records an id's first occurrence the first time it meets it.
+/// Each worker owns dense histograms over the target vocabulary (32-bit running counts, 64-bit totals and first
+/// keys); they are merged at the end (sum, min). Memory is `threads × 20 bytes × targetVocabSize` (plus one decoded
+/// sample per worker for version-1 shards), independent of the data.
 /// The result does not depend on `threads`, `unitSamples` or scheduling.
 public struct TokenCounter: Sendable {
     public var directory: TokenDirectory
