@@ -69,6 +69,17 @@ public enum FileIO {
         }
     }
 
+    /// Moves a finished, fsynced and closed `partialPath` to `path` and makes the rename durable; a failed rename
+    /// removes the partial file, so nothing half-written is left behind.
+    public static func moveIntoPlace(_ partialPath: String, _ path: String) throws(FileError) {
+        guard rename(partialPath, path) == 0 else {
+            let e = FileError(path: path, operation: "rename", errno: errno)
+            unlink(partialPath)
+            throw e
+        }
+        syncDirectory(of: path)
+    }
+
     /// fsync of the directory holding `path`, so a rename is durable. Best effort: some file systems refuse it.
     public static func syncDirectory(of path: String) {
         let dir = parentDirectory(of: path)

@@ -97,12 +97,7 @@ public final class RecordContainerWriter {
         guard fsync(fd) == 0 else { throw FileError(path: partialPath, operation: "fsync", errno: errno) }
         close(fd)
         finished = true
-        guard rename(partialPath, path) == 0 else {
-            let e = FileError(path: path, operation: "rename", errno: errno)
-            unlink(partialPath)
-            throw e
-        }
-        FileIO.syncDirectory(of: path)
+        try FileIO.moveIntoPlace(partialPath, path)
     }
 }
 
