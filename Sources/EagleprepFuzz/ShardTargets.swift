@@ -28,7 +28,9 @@ extension FuzzTarget {
             for k in 0..<r.count { _ = try? r.sample(k) }
         }
     }, writeSeeds: { seeds in
-        try ShardSeeds.dumpShards(into: seeds)
+        let n = try ShardSeeds.dumpShards(into: seeds)
+        try ShardSeeds.checkHostileFooters(seeds)
+        return n
     })
 
     /// `eagleprep verify` on a folder. Input: manifest.json, a 0x00 byte, then the bytes of the shard file
@@ -64,7 +66,7 @@ enum ShardSeeds {
         var changed = false
         for i in 0..<n {
             let at = indexOffset &+ i &* RecordContainer.indexEntrySize
-            guard at >= 0, at + RecordContainer.indexEntrySize <= b.count, let offset = u64(b, at), let size = u32(b, at + 8),
+            guard at >= 0, at <= b.count - RecordContainer.indexEntrySize, let offset = u64(b, at), let size = u32(b, at + 8),
                   offset <= b.count, size <= b.count - offset else { break }
             let crc = b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + size)])) }
             for j in 0..<4 {
@@ -167,6 +169,22 @@ enum ShardSeeds {
             ScratchFile.shared.write("check.shard", bytes)
             guard try TokenShardReader(path: path).sample(1).ids == changed else {
                 throw FileError(path: name, message: "fixChecksums did not make the changed sample readable")
+            }
+        }
+    }
+
+    /// Regression check of the harness itself (the campaign of 29 November 2026 crashed it, not the reader): a
+    /// footer whose index offset is near `Int.max` made `fixChecksums` overflow (`at + 24`). Offsets and counts at
+    /// the top of the range must leave the bytes unchanged, without trapping.
+    static func checkHostileFooters(_ seeds: SeedWriter) throws {
+        let seed = try FileIO.readAll(path: seeds.directory + "/dump.logits-bf16.shard")
+        let footer = seed.count - RecordContainer.footerSize
+        for (field, value) in [(16, UInt64(Int.max) - 1), (16, UInt64(Int.max)), (16, UInt64.max), (24, UInt64.max)] {
+            var bytes = seed
+            _ = store64(&bytes, footer + field, value)
+            let before = bytes
+            guard !fixChecksums(&bytes), bytes == before else {
+                throw FileError(path: "dump.logits-bf16.shard", message: "fixChecksums changed a file whose footer field at +\(field) is \(value)")
             }
         }
     }
