@@ -64,7 +64,6 @@ public struct TokenCounter: Sendable {
             guard r.count == chosen[i].samples else {
                 throw VocabularyError.tokens(path: chosen[i].path, message: "holds \(r.count) samples but the manifest lists \(chosen[i].samples)")
             }
-            r.prefetch(countAll ? .all : .supervised)
             return r
         }
         let step = unitSamples
@@ -85,6 +84,7 @@ public struct TokenCounter: Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var local = TokenCounts(targetVocabSize: vocab)
             var hot = HotCounts(targetVocabSize: vocab)
+            var buffer: [UInt8] = []
             var lastReport = start
             while !stop.load(ordering: .relaxed) {
                 let u = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -92,7 +92,7 @@ public struct TokenCounter: Sendable {
                 let unit = units[u]
                 do {
                     let tokens = try Self.count(unit: unit.samples, reader: readers[unit.shard], firstSample: chosen[unit.shard].firstSample,
-                                                countAll: countAll, flushTokens: flushTokens, hot: &hot, into: &local)
+                                                countAll: countAll, flushTokens: flushTokens, hot: &hot, buffer: &buffer, into: &local)
                     local.samples += unit.samples.count
                     local.tokens += tokens
                     samplesDone.wrappingAdd(unit.samples.count, ordering: .relaxed)
@@ -126,52 +126,67 @@ public struct TokenCounter: Sendable {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// Counts samples `range` of one shard into `hot` (and first occurrences into `counts`); returns the number of
-    /// tokens read.
-    private static func count(unit range: Range<Int>, reader: TokenShardReader, firstSample: Int, countAll: Bool,
-                              flushTokens: Int, hot: inout HotCounts, into counts: inout TokenCounts) throws -> Int {
+    /// Counts samples `range` of one shard into `hot` (and first occurrences into `counts`), reading them through
+    /// `buffer`; returns the number of tokens read. The range is cut into chunks that keep every 32-bit count below
+    /// `flushTokens`, flushing `hot` into `counts` between chunks when needed.
+    private static func count(unit range: Range<Int>, reader: TokenShardReader, firstSample: Int, countAll: Bool, flushTokens: Int,
+                              hot: inout HotCounts, buffer: inout [UInt8], into counts: inout TokenCounts) throws -> Int {
         var tokens = 0
+        var k = range.lowerBound
+        while k < range.upperBound {
+            if hot.pending + reader.length(of: k) > flushTokens { hot.flush(into: &counts) }
+            var end = k + 1, chunkTokens = reader.length(of: k)
+            while end < range.upperBound, hot.pending + chunkTokens + reader.length(of: end) <= flushTokens {
+                chunkTokens += reader.length(of: end)
+                end += 1
+            }
+            hot.pending += chunkTokens
+            tokens += chunkTokens
+            try countChunk(k..<end, reader: reader, firstSample: firstSample, countAll: countAll, hot: &hot, buffer: &buffer, into: &counts)
+            k = end
+        }
+        return tokens
+    }
+
+    private static func countChunk(_ range: Range<Int>, reader: TokenShardReader, firstSample: Int, countAll: Bool,
+                                   hot: inout HotCounts, buffer: inout [UInt8], into counts: inout TokenCounts) throws {
         let vocab = counts.targetVocabSize
-        for k in range {
-            let length = reader.length(of: k)
-            if hot.pending + length > flushTokens { hot.flush(into: &counts) }
-            hot.pending += length
-            let base = OccurrenceKey.make(sample: firstSample + k, position: 0)
-            let bad = try hot.counts.withUnsafeMutableBufferPointer { c in
-                try counts.firstKeys.withUnsafeMutableBufferPointer { f in
-                    let counter = RunCounter(vocab: vocab, counts: c.baseAddress!, first: f.baseAddress!)
-                    return try reader.withColumns(k, countAll ? .all : .supervised) { s -> (position: Int, id: Int32)? in
-                        tokens += s.length
-                        // Walk the spans: supervised ids come from their column; counting all tokens, the runs
-                        // between spans (and after the last) come from the context column.
-                        let spans = s.spanCount
-                        var sup = 0, ctx = 0, t = 0
-                        for j in 0...spans {
-                            let start = j < spans ? Int(s.spans[2 * j]) : s.length
-                            let end = j < spans ? Int(s.spans[2 * j + 1]) : s.length
-                            if countAll, start > t {
-                                if let i = counter.count(s.context.baseAddress! + ctx, start - t, firstPosition: t, base: base) {
-                                    return (t + i, s.context[ctx + i])
-                                }
-                                ctx += start - t
+        var bad: (sample: Int, position: Int, id: Int32)?
+        try hot.counts.withUnsafeMutableBufferPointer { c in
+            try counts.firstKeys.withUnsafeMutableBufferPointer { f in
+                let counter = RunCounter(vocab: vocab, counts: c.baseAddress!, first: f.baseAddress!)
+                try reader.forEachSample(in: range, countAll ? .all : .supervised, buffer: &buffer) { k, s in
+                    guard bad == nil else { return }
+                    let base = OccurrenceKey.make(sample: firstSample + k, position: 0)
+                    // Walk the spans: supervised ids come from their column; counting all tokens, the runs between
+                    // spans (and after the last) come from the context column.
+                    let spans = s.spanCount
+                    var sup = 0, ctx = 0, t = 0
+                    for j in 0...spans {
+                        let start = j < spans ? Int(s.spans[2 * j]) : s.length
+                        let end = j < spans ? Int(s.spans[2 * j + 1]) : s.length
+                        if countAll, start > t {
+                            if let i = counter.count(s.context.baseAddress! + ctx, start - t, firstPosition: t, base: base) {
+                                bad = (k, t + i, s.context[ctx + i])
+                                return
                             }
-                            if j < spans {
-                                if let i = counter.count(s.supervised.baseAddress! + sup, end - start, firstPosition: start, base: base) {
-                                    return (start + i, s.supervised[sup + i])
-                                }
-                                sup += end - start
-                            }
-                            t = end
+                            ctx += start - t
                         }
-                        return nil
+                        if j < spans {
+                            if let i = counter.count(s.supervised.baseAddress! + sup, end - start, firstPosition: start, base: base) {
+                                bad = (k, start + i, s.supervised[sup + i])
+                                return
+                            }
+                            sup += end - start
+                        }
+                        t = end
                     }
                 }
             }
-            if let bad {
-                throw VocabularyError.idOutOfRange(path: reader.path, sample: k, position: bad.position, id: Int(bad.id), targetVocabSize: vocab)
-            }
         }
-        return tokens
+        if let bad {
+            throw VocabularyError.idOutOfRange(path: reader.path, sample: bad.sample, position: bad.position, id: Int(bad.id), targetVocabSize: vocab)
+        }
     }
 }
 

@@ -50,21 +50,6 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
-    /// Maps the pages of `range` now (Linux `MADV_POPULATE_READ`, else `MADV_WILLNEED`): one pass through the page
-    /// cache instead of a page fault per 64 KiB on first touch, for parts that will be read whole. Advisory: a
-    /// kernel that refuses it leaves the pages to be faulted in as they are read.
-    public func prefault(_ range: Range<Int>) {
-        guard let base = bytes.baseAddress, !range.isEmpty, range.lowerBound >= 0, range.upperBound <= count else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = range.lowerBound / page * page
-        #if os(Linux)
-        let advice: Int32 = 22  // MADV_POPULATE_READ (Linux 5.14)
-        #else
-        let advice = MADV_WILLNEED
-        #endif
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, advice)
-    }
-
     /// Calls `body` with the mapped bytes while keeping the mapping alive. Use this rather than `bytes` on a
     /// temporary: Swift may release an object after its last use, unmapping memory still being read.
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

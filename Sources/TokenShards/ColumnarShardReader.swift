@@ -26,14 +26,16 @@ struct ColumnarShardReader: Sendable {
     let metadata: JSONValue
     let entries: [Entry]
     private let file: MappedFile
+    private let positional: PositionalFile
     private let contextOffset: Int
     private let spansOffset: Int
 
     var count: Int { entries.count }
 
-    init(path: String, file: MappedFile) throws(BinaryFormatError) {
+    init(path: String, file: MappedFile) throws {
         self.path = path
         self.file = file
+        positional = try PositionalFile(path: path)
         let size = file.count
         let F = TokenShardFormat.self
         var r = BinaryReader(bytes: file.bytes, source: path)
@@ -112,60 +114,99 @@ struct ColumnarShardReader: Sendable {
         spansOffset = spansAt
     }
 
-    /// Maps the pages `part` needs up front (the supervised column, or the whole file).
-    func prefetch(_ part: TokenColumns.Part) {
-        switch part {
-        case .supervised: file.prefault(TokenShardFormat.headerSize..<contextOffset)
-        case .all: file.prefault(0..<file.count)
-        }
-    }
-
-    /// Calls `body` with sample `k`'s columns in the mapped file, after verifying the checksum of each column
-    /// handed out and the spans. `.supervised` leaves the context column out (empty) and does not read it.
+    /// Calls `body` with sample `k`'s columns in the mapped file, after verifying them (`verified`).
+    /// `.supervised` leaves the context column out (empty) and does not read it.
     func withColumns<R>(_ k: Int, _ part: TokenColumns.Part, _ body: (TokenColumns) throws -> R) throws -> R {
         guard k >= 0, k < count else {
             throw BinaryFormatError(source: path, field: "sample", offset: 0, message: "index \(k) out of range 0..<\(count)")
         }
         let e = entries[k]
         return try file.withBytes { bytes in
-            let supervisedAt = TokenShardFormat.headerSize + 4 * e.supervisedStart
-            let spansAt = spansOffset + TokenShardFormat.spanSize * e.spanStart
-            let supervisedBytes = UnsafeRawBufferPointer(rebasing: bytes[supervisedAt..<(supervisedAt + 4 * e.supervised)])
-            let spanBytes = UnsafeRawBufferPointer(rebasing: bytes[spansAt..<(spansAt + TokenShardFormat.spanSize * e.spanCount)])
-            let sum = XXHash64.hash(supervisedBytes, seed: XXHash64.hash(spanBytes))
-            guard sum == e.supervisedChecksum else {
-                throw BinaryFormatError(source: path, field: "sample[\(k)].supervised", offset: supervisedAt,
-                                        message: "checksum mismatch: table says \(e.supervisedChecksum), computed \(sum) (corrupted file)")
-            }
-            var contextBytes = UnsafeRawBufferPointer(start: nil, count: 0)
-            if part == .all {
-                let contextAt = contextOffset + 4 * e.contextStart
-                contextBytes = UnsafeRawBufferPointer(rebasing: bytes[contextAt..<(contextAt + 4 * (e.length - e.supervised))])
-                let sum = XXHash64.hash(contextBytes)
-                guard sum == e.contextChecksum else {
-                    throw BinaryFormatError(source: path, field: "sample[\(k)].context", offset: contextAt,
-                                            message: "checksum mismatch: table says \(e.contextChecksum), computed \(sum) (corrupted file)")
-                }
-            }
-            // 4-byte alignment: the mapping is page-aligned and every column starts at 16 + a multiple of 4.
-            let spans = spanBytes.bindMemory(to: UInt32.self)
-            var previousEnd = -1, covered = 0
-            for j in 0..<e.spanCount {
-                let start = Int(UInt32(littleEndian: spans[2 * j])), end = Int(UInt32(littleEndian: spans[2 * j + 1]))
-                guard start > previousEnd, start < end, end <= e.length else {
-                    throw BinaryFormatError(source: path, field: "sample[\(k)].spans[\(j)]", offset: spansAt + 8 * j,
-                                            message: "is [\(start), \(end)) in a sample of \(e.length) tokens\(j > 0 ? " after a span ending at \(previousEnd)" : ""); spans must be non-empty, sorted, separated and inside the sample")
-                }
-                previousEnd = end
-                covered += end - start
-            }
-            guard covered == e.supervised else {
-                throw BinaryFormatError(source: path, field: "sample[\(k)].spans", offset: spansAt,
-                                        message: "cover \(covered) positions, the table says \(e.supervised) supervised")
-            }
-            return try body(TokenColumns(length: e.length, supervised: supervisedBytes.bindMemory(to: Int32.self),
-                                         context: contextBytes.bindMemory(to: Int32.self), spans: spans, part: part))
+            let (supervisedAt, contextAt, spansAt) = offsets(e)
+            let supervised = UnsafeRawBufferPointer(rebasing: bytes[supervisedAt..<(supervisedAt + 4 * e.supervised)])
+            let spans = UnsafeRawBufferPointer(rebasing: bytes[spansAt..<(spansAt + TokenShardFormat.spanSize * e.spanCount)])
+            let context = part == .all ? UnsafeRawBufferPointer(rebasing: bytes[contextAt..<(contextAt + 4 * (e.length - e.supervised))])
+                                       : UnsafeRawBufferPointer(start: nil, count: 0)
+            return try body(try verified(k, e, supervised: supervised, context: context, spans: spans, part: part))
         }
+    }
+
+    /// Calls `body(k, columns)` for the samples `range` in order, reading their columns with one positional read
+    /// each (the supervised ids, the spans, with `.all` the context ids: each contiguous for consecutive samples)
+    /// into `buffer`, reused across calls. For reading a shard through once, this avoids mapping every page.
+    func forEachSample(in range: Range<Int>, _ part: TokenColumns.Part, buffer: inout [UInt8],
+                       _ body: (Int, TokenColumns) throws -> Void) throws {
+        guard !range.isEmpty else { return }
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw BinaryFormatError(source: path, field: "sample", offset: 0, message: "range \(range) outside 0..<\(count)")
+        }
+        let first = entries[range.lowerBound], last = entries[range.upperBound - 1]
+        let (supervisedFrom, contextFrom, spansFrom) = offsets(first)
+        let supervisedBytes = 4 * (last.supervisedStart + last.supervised - first.supervisedStart)
+        let spanBytes = TokenShardFormat.spanSize * (last.spanStart + last.spanCount - first.spanStart)
+        let contextBytes = part == .all ? 4 * (last.contextStart + last.length - last.supervised - first.contextStart) : 0
+        // Buffer layout: supervised ids, spans, context ids; each part a multiple of 4 bytes, so every column stays
+        // 4-byte aligned in the array's storage.
+        try positional.read(supervisedBytes, at: supervisedFrom, into: &buffer)
+        try positional.read(spanBytes, at: spansFrom, into: &buffer, at: supervisedBytes)
+        if contextBytes > 0 { try positional.read(contextBytes, at: contextFrom, into: &buffer, at: supervisedBytes + spanBytes) }
+        try buffer.withUnsafeBytes { b in
+            for k in range {
+                let e = entries[k]
+                let s = 4 * (e.supervisedStart - first.supervisedStart)
+                let p = supervisedBytes + TokenShardFormat.spanSize * (e.spanStart - first.spanStart)
+                let c = supervisedBytes + spanBytes + 4 * (e.contextStart - first.contextStart)
+                let supervised = UnsafeRawBufferPointer(rebasing: b[s..<(s + 4 * e.supervised)])
+                let spans = UnsafeRawBufferPointer(rebasing: b[p..<(p + TokenShardFormat.spanSize * e.spanCount)])
+                let context = part == .all ? UnsafeRawBufferPointer(rebasing: b[c..<(c + 4 * (e.length - e.supervised))])
+                                           : UnsafeRawBufferPointer(start: nil, count: 0)
+                try body(k, try verified(k, e, supervised: supervised, context: context, spans: spans, part: part))
+            }
+        }
+    }
+
+    /// Byte offsets in the file of sample `e`'s supervised ids, context ids and spans.
+    private func offsets(_ e: Entry) -> (supervised: Int, context: Int, spans: Int) {
+        (TokenShardFormat.headerSize + 4 * e.supervisedStart, contextOffset + 4 * e.contextStart,
+         spansOffset + TokenShardFormat.spanSize * e.spanStart)
+    }
+
+    /// Sample `k`'s columns after checking the checksum of each column handed out (the context only with `.all`)
+    /// and that the spans are non-empty, sorted, separated, inside the sample and cover its supervised count.
+    private func verified(_ k: Int, _ e: Entry, supervised: UnsafeRawBufferPointer, context: UnsafeRawBufferPointer,
+                          spans spanBytes: UnsafeRawBufferPointer, part: TokenColumns.Part) throws(BinaryFormatError) -> TokenColumns {
+        let (supervisedAt, contextAt, spansAt) = offsets(e)
+        let sum = XXHash64.hash(supervised, seed: XXHash64.hash(spanBytes))
+        guard sum == e.supervisedChecksum else {
+            throw BinaryFormatError(source: path, field: "sample[\(k)].supervised", offset: supervisedAt,
+                                    message: "checksum mismatch: table says \(e.supervisedChecksum), computed \(sum) (corrupted file)")
+        }
+        if part == .all {
+            let sum = XXHash64.hash(context)
+            guard sum == e.contextChecksum else {
+                throw BinaryFormatError(source: path, field: "sample[\(k)].context", offset: contextAt,
+                                        message: "checksum mismatch: table says \(e.contextChecksum), computed \(sum) (corrupted file)")
+            }
+        }
+        // 4-byte alignment: columns start at 16 + a multiple of 4 in the page-aligned mapping, or at a multiple of 4
+        // in a buffer's storage.
+        let spans = spanBytes.bindMemory(to: UInt32.self)
+        var previousEnd = -1, covered = 0
+        for j in 0..<e.spanCount {
+            let start = Int(UInt32(littleEndian: spans[2 * j])), end = Int(UInt32(littleEndian: spans[2 * j + 1]))
+            guard start > previousEnd, start < end, end <= e.length else {
+                throw BinaryFormatError(source: path, field: "sample[\(k)].spans[\(j)]", offset: spansAt + 8 * j,
+                                        message: "is [\(start), \(end)) in a sample of \(e.length) tokens\(j > 0 ? " after a span ending at \(previousEnd)" : ""); spans must be non-empty, sorted, separated and inside the sample")
+            }
+            previousEnd = end
+            covered += end - start
+        }
+        guard covered == e.supervised else {
+            throw BinaryFormatError(source: path, field: "sample[\(k)].spans", offset: spansAt,
+                                    message: "cover \(covered) positions, the table says \(e.supervised) supervised")
+        }
+        return TokenColumns(length: e.length, supervised: supervised.bindMemory(to: Int32.self), context: context.bindMemory(to: Int32.self),
+                            spans: spans, part: part)
     }
 
     func sample(_ k: Int) throws -> TokenSample {

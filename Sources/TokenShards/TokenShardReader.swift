@@ -72,9 +72,16 @@ public struct TokenShardReader: Sendable {
         }
     }
 
-    /// Maps the pages that reading every sample's `part` will touch, now (version 2; no-op for version 1).
-    public func prefetch(_ part: TokenColumns.Part) {
-        if case .v2(let c) = backend { c.prefetch(part) }
+    /// Calls `body(k, columns)` for the samples `range` in order, verified as `withColumns`. Version 2 reads each
+    /// column of the whole range with one positional read into `buffer` (reused by the caller across calls): for
+    /// reading shards through once, as `vocab` does, this costs less than mapping every page. The buffers are valid
+    /// only inside `body`.
+    public func forEachSample(in range: Range<Int>, _ part: TokenColumns.Part, buffer: inout [UInt8],
+                              _ body: (Int, TokenColumns) throws -> Void) throws {
+        switch backend {
+        case .v2(let c): try c.forEachSample(in: range, part, buffer: &buffer, body)
+        case .v1: for k in range { try withColumns(k, part) { try body(k, $0) } }
+        }
     }
 
     /// Calls `body` with sample `k`'s columns, verified: without copying for version 2 (the bytes of the mapped

@@ -59,6 +59,29 @@ final class TokenShardTests: XCTestCase {
         }
     }
 
+    /// The bulk reader (one positional read per column and range, a reused buffer) hands out the same columns.
+    func testForEachSampleMatchesRandomAccess() throws {
+        let expected = samples()
+        for version: UInt32 in [1, 2] {
+            try? FileManager.default.removeItem(atPath: dir + "/s.eptok")
+            let r = try TokenShardReader(path: writeShard(version: version))
+            var buffer: [UInt8] = []
+            for range in [0..<50, 3..<17, 49..<50, 7..<8, 20..<20] {
+                for part: TokenColumns.Part in [.all, .supervised] {
+                    var seen: [Int] = []
+                    try r.forEachSample(in: range, part, buffer: &buffer) { k, c in
+                        seen.append(k)
+                        let supervised = zip(expected[k].ids, expected[k].lossMask).filter { $0.1 == 1 }.map(\.0)
+                        XCTAssertEqual(Array(c.supervised), supervised, "v\(version) \(range) sample \(k)")
+                        XCTAssertEqual(Array(c.spans), TokenColumns.spans(of: expected[k].lossMask))
+                        if part == .all { XCTAssertEqual(c.merged().ids, expected[k].ids, "v\(version) \(range) sample \(k)") }
+                    }
+                    XCTAssertEqual(seen, Array(range))
+                }
+            }
+        }
+    }
+
     func testSpansAreMaximalRuns() {
         XCTAssertEqual(TokenColumns.spans(of: []), [])
         XCTAssertEqual(TokenColumns.spans(of: [0, 0]), [])

@@ -117,6 +117,10 @@ final class TokenShardV2Tests: XCTestCase {
                 guard let k else { return XCTFail("\(name): opened a corrupt shard", line: line) }
                 XCTAssertThrowsError(try r.sample(k), name, line: line) { XCTAssertTrue("\($0)".contains(fragment), "\(name): \($0)", line: line) }
                 XCTAssertThrowsError(try r.withColumns(k, .all) { _ in }, name, line: line)
+                var buffer: [UInt8] = []
+                XCTAssertThrowsError(try r.forEachSample(in: 0..<r.count, .all, buffer: &buffer) { _, _ in }, name, line: line) {
+                    XCTAssertTrue("\($0)".contains(fragment), "\(name), bulk read: \($0)", line: line)
+                }
             } catch {
                 XCTAssertNil(k, "\(name): \(error)", line: line)
                 XCTAssertTrue("\(error)".contains(fragment), "\(name): \(error)", line: line)
