@@ -78,16 +78,17 @@ public struct TokenCounts: Sendable, Equatable {
     /// Counted ids in the reference's `most_common` order: count descending, then first occurrence ascending
     /// (distinct ids never share a first occurrence, so the order is total).
     public func ranked() -> [Int32] {
-        var ids: [Int32] = []
-        ids.reserveCapacity(distinct)
-        for v in 0..<targetVocabSize where counts[v] > 0 { ids.append(Int32(v)) }
-        return counts.withUnsafeBufferPointer { c in
+        // Sort (count, first key, id) records rather than ids with a comparator that looks both up: the records
+        // are contiguous, so the sort does not chase two arrays per comparison.
+        struct Rank { var count: UInt64; var first: UInt64; var id: Int32 }
+        var ranks: [Rank] = []
+        ranks.reserveCapacity(distinct)
+        counts.withUnsafeBufferPointer { c in
             firstKeys.withUnsafeBufferPointer { f in
-                ids.sorted { a, b in
-                    let ca = c[Int(a)], cb = c[Int(b)]
-                    return ca != cb ? ca > cb : f[Int(a)] < f[Int(b)]
-                }
+                for v in 0..<targetVocabSize where c[v] > 0 { ranks.append(Rank(count: c[v], first: f[v], id: Int32(v))) }
             }
         }
+        ranks.sort { a, b in a.count != b.count ? a.count > b.count : a.first < b.first }
+        return ranks.map(\.id)
     }
 }

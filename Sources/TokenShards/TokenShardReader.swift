@@ -18,14 +18,16 @@ public struct TokenShardReader: Sendable {
     public init(path: String) throws {
         self.path = path
         let file = try MappedFile(path: path)
-        var r = BinaryReader(bytes: file.bytes, source: path)
-        guard file.count >= TokenShardFormat.headerSize else {
-            throw r.error("header", "file of \(file.count) bytes is too short for a token shard (file truncated)")
+        let v: UInt32 = try file.withBytes { bytes throws(BinaryFormatError) in
+            var r = BinaryReader(bytes: bytes, source: path)
+            guard bytes.count >= TokenShardFormat.headerSize else {
+                throw r.error("header", "file of \(bytes.count) bytes is too short for a token shard (file truncated)")
+            }
+            guard Array(try r.slice(8, "header.magic")) == TokenShardFormat.magic else {
+                throw r.error("header.magic", "not an eagleprep token shard", at: 0)
+            }
+            return try r.u32("header.version")
         }
-        guard Array(try r.slice(8, "header.magic")) == TokenShardFormat.magic else {
-            throw r.error("header.magic", "not an eagleprep token shard", at: 0)
-        }
-        let v = try r.u32("header.version")
         version = v
         switch v {
         case 1:
@@ -39,7 +41,7 @@ public struct TokenShardReader: Sendable {
         case 2:
             backend = .v2(try ColumnarShardReader(path: path, file: file))
         default:
-            throw r.error("header.version", "unsupported version \(v) (this build reads 1 and 2)", at: 8)
+            throw BinaryFormatError(source: path, field: "header.version", offset: 8, message: "unsupported version \(v) (this build reads 1 and 2)")
         }
     }
 
