@@ -88,7 +88,10 @@ for t in "${targets[@]}"; do
   corp=$(grep -o 'corp: [0-9]*' <<<"$last" | grep -o '[0-9]*')
   rate=$( [ -n "$execs" ] && [ "$elapsed" -gt 0 ] && echo $(( execs / elapsed )) )
   if [ $status -eq 0 ]; then result="ok (${elapsed} s)"; else
-    result="FOUND (exit $status): $(grep -Eo 'ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|ERROR: libFuzzer: [a-z-]+|Fatal error: .*' "$log" | head -1); input in $findings; log $log"
+    # A Swift trap's reason first: Swift's crash handler then reads memory that ASan reports as an "unknown-crash".
+    why=$(grep -Eo 'Swift runtime failure: [^/]*[a-z]|Fatal error: .*' "$log" | head -1)
+    [ -n "$why" ] || why=$(grep -Eo 'ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|ERROR: libFuzzer: [a-z-]+' "$log" | head -1)
+    result="FOUND (exit $status): $why; input in $findings; log $log"
     failed=1
   fi
   printf '%-17s %10s %7s %8s %8s %7s %7s %s\n' "$t" "${execs:--}" "${rate:--}" "${cov:--}" "${ft:--}" "${corp:--}" "${rss:--}" "$result"
