@@ -6,13 +6,34 @@ import TokenShards
 
 extension FuzzTarget {
     /// Token shards of both versions: v1 (record container: index, metadata, every record's CRC-32, zstd, sample
-    /// layout) and v2 (columns: footer, table, metadata, every sample's XXH64 and spans). Each input is read as given,
-    /// then again with its checksums recomputed so that mutations reach the decoders.
+    /// layout) and v2 (columns: footer, table, metadata, every sample's XXH64 and spans), by random access and by the
+    /// bulk reader `vocab` uses (checked against each other). Each input is read as given, then again with its
+    /// checksums recomputed so that mutations reach the decoders.
     static let tokenShard = FuzzTarget(name: "token-shard", run: { input in
         forBothChecksums(input) { bytes in
             let path = ScratchFile.shared.write("tokens.shard", bytes)
             guard let r = try? TokenShardReader(path: path) else { return }
-            for k in 0..<r.count { _ = try? r.sample(k) }
+            var read: [Int: TokenSample] = [:]
+            for k in 0..<r.count { read[k] = try? r.sample(k) }
+            // The bulk reader (vocab's path: one read per column into a reused buffer) must agree with random
+            // access: the same supervised ids, and with `.all` the same sample, never a sample random access refused.
+            var buffer: [UInt8] = []
+            for part in [TokenColumns.Part.all, .supervised] {
+                for range in [0..<r.count, (r.count / 2)..<r.count] {
+                    _ = try? r.forEachSample(in: range, part, buffer: &buffer) { k, c in
+                        guard let s = read[k] else {
+                            if part == .all { fatalError("token-shard: forEachSample(.all) read sample \(k), which sample(k) refused") }
+                            return
+                        }
+                        if Array(c.supervised) != zip(s.ids, s.lossMask).filter({ $0.1 == 1 }).map(\.0) {
+                            fatalError("token-shard: forEachSample's supervised ids of sample \(k) differ from sample(k)")
+                        }
+                        if part == .all, c.merged().ids != s.ids || c.merged().mask != s.lossMask {
+                            fatalError("token-shard: forEachSample(.all) rebuilt sample \(k) differently from sample(k)")
+                        }
+                    }
+                }
+            }
         }
     }, writeSeeds: { seeds in
         let n = try ShardSeeds.tokenShards(into: seeds)
