@@ -4,7 +4,7 @@ import ZstdCompression
 import Glibc
 #endif
 
-/// The container shared by token shards and dump shards (docs/token-shards.md, docs/shard-format.md):
+/// The container of dump shards and of version-1 token shards (docs/shard-format.md, docs/token-shards.md):
 ///
 ///     header   magic[8] version:u32 flags:u32
 ///     records  one zstd frame per record, back to back from byte 16
