@@ -26,16 +26,14 @@ struct ColumnarShardReader: Sendable {
     let metadata: JSONValue
     let entries: [Entry]
     private let file: MappedFile
-    private let positional: PositionalFile
     private let contextOffset: Int
     private let spansOffset: Int
 
     var count: Int { entries.count }
 
-    init(path: String, file: MappedFile) throws {
+    init(path: String, file: MappedFile) throws(BinaryFormatError) {
         self.path = path
         self.file = file
-        positional = try PositionalFile(path: path)
         let size = file.count
         let F = TokenShardFormat.self
         var r = BinaryReader(bytes: file.bytes, source: path)
@@ -146,7 +144,9 @@ struct ColumnarShardReader: Sendable {
         let spanBytes = TokenShardFormat.spanSize * (last.spanStart + last.spanCount - first.spanStart)
         let contextBytes = part == .all ? 4 * (last.contextStart + last.length - last.supervised - first.contextStart) : 0
         // Buffer layout: supervised ids, spans, context ids; each part a multiple of 4 bytes, so every column stays
-        // 4-byte aligned in the array's storage.
+        // 4-byte aligned in the array's storage. The descriptor is opened per call, not kept: a directory of
+        // thousands of shards must not hold thousands of open files.
+        let positional = try PositionalFile(path: path)
         try positional.read(supervisedBytes, at: supervisedFrom, into: &buffer)
         try positional.read(spanBytes, at: spansFrom, into: &buffer, at: supervisedBytes)
         if contextBytes > 0 { try positional.read(contextBytes, at: contextFrom, into: &buffer, at: supervisedBytes + spanBytes) }
