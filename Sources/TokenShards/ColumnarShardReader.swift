@@ -65,11 +65,12 @@ struct ColumnarShardReader: Sendable {
         }
         let tableBytes = UnsafeRawBufferPointer(rebasing: file.bytes[tableAt..<metaAt])
         let metaBytes = UnsafeRawBufferPointer(rebasing: file.bytes[metaAt..<footerAt])
-        guard XXHash64.hash(tableBytes) == tableSum else {
-            throw f.error("table", "checksum mismatch: footer says \(tableSum), computed \(XXHash64.hash(tableBytes)) (corrupted file)", at: tableAt)
+        let tableHash = XXHash64.hash(tableBytes), metaHash = XXHash64.hash(metaBytes)
+        guard tableHash == tableSum else {
+            throw f.error("table", "checksum mismatch: footer says \(tableSum), computed \(tableHash) (corrupted file)", at: tableAt)
         }
-        guard XXHash64.hash(metaBytes) == metaSum else {
-            throw f.error("metadata", "checksum mismatch: footer says \(metaSum), computed \(XXHash64.hash(metaBytes)) (corrupted file)", at: metaAt)
+        guard metaHash == metaSum else {
+            throw f.error("metadata", "checksum mismatch: footer says \(metaSum), computed \(metaHash) (corrupted file)", at: metaAt)
         }
         do { metadata = try JSONParser.parse(utf8: metaBytes.bindMemory(to: UInt8.self)) } catch {
             throw f.error("metadata", "invalid JSON: \(error)", at: metaAt)

@@ -58,10 +58,10 @@ final class ColumnarShardWriter {
         let spanList = TokenColumns.spans(of: s.lossMask)
         var own = BinaryWriter()
         for v in spanList { own.u32(v) }
+        let columns = TokenColumns.split(ids: s.ids, mask: s.lossMask)
         var supervised = BinaryWriter(), other = BinaryWriter()
-        for (t, id) in s.ids.enumerated() {
-            if s.lossMask[t] == 1 { supervised.i32(id) } else { other.i32(id) }
-        }
+        for id in columns.supervised { supervised.i32(id) }
+        for id in columns.context { other.i32(id) }
         table.u32(UInt32(s.ids.count))
         table.u32(UInt32(supervised.bytes.count / 4))
         table.u32(UInt32(spanList.count / 2))

@@ -58,6 +58,16 @@ public struct TokenColumns {
         return (ids, mask)
     }
 
+    /// The ids at positions with a non-zero mask and at the others, each in position order: the two id columns of
+    /// token shard version 2.
+    public static func split(ids: [Int32], mask: [UInt8]) -> (supervised: [Int32], context: [Int32]) {
+        var supervised: [Int32] = [], context: [Int32] = []
+        for (id, m) in zip(ids, mask) {
+            if m != 0 { supervised.append(id) } else { context.append(id) }
+        }
+        return (supervised, context)
+    }
+
     /// The maximal runs of non-zero values in a mask, as `start, end` pairs.
     public static func spans(of mask: [UInt8]) -> [UInt32] {
         var out: [UInt32] = []

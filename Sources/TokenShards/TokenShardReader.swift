@@ -95,10 +95,8 @@ public struct TokenShardReader: Sendable {
             return try c.withColumns(k, part, body)
         case .v1(let c):
             let s = try Self.decodeV1(c, k, path: path)
-            var supervised: [Int32] = [], context: [Int32] = []
-            for (t, id) in s.ids.enumerated() {
-                if s.lossMask[t] == 1 { supervised.append(id) } else if part == .all { context.append(id) }
-            }
+            let (supervised, all) = TokenColumns.split(ids: s.ids, mask: s.lossMask)
+            let context = part == .all ? all : []
             let spans = TokenColumns.spans(of: s.lossMask)
             return try supervised.withUnsafeBufferPointer { sup in
                 try context.withUnsafeBufferPointer { ctx in
