@@ -166,4 +166,17 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(Set(ti).isDisjoint(with: vi))
         XCTAssertEqual(ti, (train2 as! SampleSubset).indices)
     }
+
+    /// The held-out indices as `swift_split` in pipelines/python/examples/train_reference_drafter.py computes them
+    /// (its own SplitMix64 + Fisher–Yates), so the PyTorch reference trains and validates on the same split.
+    func testValidationSplitMatchesThePythonReplica() throws {
+        let f = try TinyFixture()
+        let one = try f.sample(0, vocab: "vocab_a")
+        func held(_ n: Int, _ fraction: Double, _ seed: UInt64) -> [Int] {
+            let (_, valid) = DrafterTrainer.split(InMemorySampleSource(Array(repeating: one, count: n)), validationFraction: fraction, seed: seed)
+            return (valid as! SampleSubset).indices
+        }
+        XCTAssertEqual(held(40, 0.1, 42), [8, 11, 25, 34])
+        XCTAssertEqual(Array(held(1000, 0.05, 7).prefix(10)), [8, 36, 99, 116, 129, 149, 185, 221, 238, 241])
+    }
 }
