@@ -21,7 +21,8 @@ struct EvalCommand: Subcommand {
         .value("format", "FMT", "auto (default), messages, sharegpt or alpaca."),
         .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth))."),
         .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
-        .value("limit", "N", "Evaluate only the first N prompts."),
+        .value("limit", "N", "Evaluate only the first N prompts (of those --every selects)."),
+        .value("every", "K", "Evaluate conversations 0, K, 2K, … of the input (a spread over a file sorted by category, e.g. MT-bench's 8 × 10)."),
         .value("out", "FILE.json", "Write the full report (settings, per prompt with its output text, overall) as JSON."),
         .flag("quiet", "No progress on stderr."),
     ]
@@ -48,6 +49,7 @@ struct EvalCommand: Subcommand {
         let depth = try args.int("depth", default: 6, range: 1...SpeculativeDecoder.maxDepth)!
         let maxNew = try args.int("max-new-tokens", default: 256, range: 1...(1 << 20))!
         let limit = try args.int("limit", range: 1...Int.max)
+        let every = try args.int("every", default: 1, range: 1...Int.max)!
         let out = args.string("out")
         let quiet = args.flag("quiet")
         let format: ConversationFormat? = try {
@@ -66,8 +68,11 @@ struct EvalCommand: Subcommand {
         // Prompts first (rendering errors surface before any decoding).
         var prompts: [(index: Int, line: Int, ids: [Int32])] = []
         var rejected = 0
+        var record = -1
         try ConversationReader(path: input, format: format).forEach { result in
+            record += 1
             if let limit, prompts.count >= limit { return }
+            if record % every != 0 { return }
             switch result {
             case .failure(let rejection):
                 rejected += 1
@@ -85,7 +90,7 @@ struct EvalCommand: Subcommand {
 
         var settings = JSONObject([
             ("model", .string(modelPath)), ("drafter", .string(drafterPath)), ("input", .string(input)),
-            ("depth", .int(depth)), ("max_new_tokens", .int(maxNew)), ("threads", .int(threads)),
+            ("depth", .int(depth)), ("max_new_tokens", .int(maxNew)), ("every", .int(every)), ("threads", .int(threads)),
             ("drafter_config", .object(JSONObject([
                 ("hidden_size", .int(drafter.configuration.hiddenSize)), ("intermediate_size", .int(drafter.configuration.intermediateSize)),
                 ("num_attention_heads", .int(drafter.configuration.headCount)), ("num_key_value_heads", .int(drafter.configuration.kvHeadCount)),

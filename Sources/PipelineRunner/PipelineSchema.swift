@@ -113,7 +113,8 @@ public enum PipelineSchema {
                 KeySpec("format", .choice(["auto", "messages", "sharegpt", "alpaca"]), "Input format (default auto)."),
                 KeySpec("depth", .integer(1...64), "Draft chain depth K (default 6)."),
                 KeySpec("max_new_tokens", .integer(1...(1 << 20)), "Longest answer per prompt (default 256)."),
-                KeySpec("limit", .integer(1...Int.max), "Only the first N prompts."),
+                KeySpec("limit", .integer(1...Int.max), "Only the first N prompts (of those `every` selects)."),
+                KeySpec("every", .integer(1...Int.max), "Only conversations 0, K, 2K, … of the input."),
             ]
         }
     }

@@ -126,4 +126,27 @@ final class EvalCommandTests: CLITestCase {
         XCTAssertEqual(missing.status, 2, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("--drafter"), missing.stderr)
     }
+
+    /// `--every K` picks conversations 0, K, 2K, … of the file (a rejected record still counts), `--limit` the first
+    /// N of those; the per-prompt `index` names the conversation and `line` its line.
+    func testEveryAndLimitSelectConversations() throws {
+        let model = try chatModel(weightsFrom: Self.fixtures + "/target", name: "model")
+        let lines = (0..<7).map { i in
+            i == 3 ? "{\"messages\": 5}" : "{\"messages\": [{\"role\": \"user\", \"content\": \"Count to \(i).\"}]}"
+        }
+        let input = try write(lines.joined(separator: "\n") + "\n", to: "seven.jsonl")
+        func indices(_ extra: [String]) throws -> [Int] {
+            let out = tempDir + "/every.json"
+            let r = try run(["eval", "--model", model, "--drafter", Self.fixtures + "/drafter", "--input", input, "--out", out,
+                             "--max-new-tokens", "4", "--threads", "2", "--quiet"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let report = try JSONParser.parse(bytes: FileIO.readAll(path: out))
+            XCTAssertEqual(report["every"]?.intValue, Int(extra.drop { $0 != "--every" }.dropFirst().first ?? "1"))
+            return (report["prompts"]?.arrayValue ?? []).map { $0["index"]?.intValue ?? -1 }
+        }
+        XCTAssertEqual(try indices(["--every", "2"]), [0, 2, 4, 6])
+        XCTAssertEqual(try indices(["--every", "3"]), [0, 6])  // conversation 3 is rejected, not replaced
+        XCTAssertEqual(try indices(["--every", "2", "--limit", "2"]), [0, 2])
+        XCTAssertEqual(try indices(["--limit", "3"]), [0, 1, 2])
+    }
 }
