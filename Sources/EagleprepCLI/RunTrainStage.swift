@@ -62,14 +62,7 @@ struct TrainRunStage: PipelineStage {
             ("data", "\(s["training_sequences"]?.intValue ?? 0) training, \(s["validation_sequences"]?.intValue ?? 0) validation sequences"),
             ("steps", RunStages.count(s["steps"]?.intValue ?? 0)),
         ]
-        // The last training step's metrics.
-        if let text = try? FileIO.readString(path: c.directory + "/metrics.jsonl"),
-           let last = text.split(separator: "\n").reversed().lazy.compactMap({ try? JSONParser.parse(String($0)) }).first(where: { $0["loss"] != nil }) {
-            let acc = last["acc"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""
-            rows.append(("last step", String(format: "step %d: loss %.4f, %.0f tokens/s; accuracy per TTT position: ",
-                                                 last["step"]?.intValue ?? 0, last["loss"]?.doubleValue ?? .nan,
-                                                 last["tokens_per_s"]?.doubleValue ?? .nan) + acc))
-        }
+        if let text = try? FileIO.readString(path: c.directory + "/metrics.jsonl") { rows += Self.metricsRows(text) }
         if let v = s["validation_loss"]?.doubleValue {
             let acc = s["validation_accuracies"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""
             rows.append(("validation", String(format: "loss %.4f; accuracy per TTT position: ", v) + acc))
@@ -79,5 +72,23 @@ struct TrainRunStage: PipelineStage {
         r.add("")
         r.add("![loss](train/loss.svg) ![accuracy](train/accuracy.svg)")
         return r
+    }
+
+    /// The report rows drawn from `metrics.jsonl`: the last training step (not a validation record that follows it)
+    /// and the run's training throughput (all steps' tokens over all steps' seconds).
+    static func metricsRows(_ metrics: String) -> [(String, String)] {
+        let steps = metrics.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+            .filter { $0["type"]?.stringValue == "train" }
+        guard let last = steps.last else { return [] }
+        let acc = last["acc"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""
+        var rows = [("last step", String(format: "step %d: loss %.4f; accuracy per TTT position: ",
+                                         last["step"]?.intValue ?? 0, last["loss"]?.doubleValue ?? .nan) + acc)]
+        let tokens = steps.reduce(0) { $0 + ($1["tokens"]?.intValue ?? 0) }
+        let seconds = steps.reduce(0.0) { $0 + ($1["seconds"]?.doubleValue ?? 0) }
+        if tokens > 0 && seconds > 0 {
+            rows.append(("throughput", "\(RunStages.count(tokens)) tokens in \(steps.count) steps, "
+                         + String(format: "%.0f tokens/s", Double(tokens) / seconds)))
+        }
+        return rows
     }
 }
