@@ -2,10 +2,7 @@ import Foundation
 import LinearAlgebra
 
 /// Thread settings of one training process.
-public enum ComputeThreads {
-    /// Active processors: the default for both Dispatch workers and OpenBLAS.
-    public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
-
+enum ComputeThreads {
     /// Runs `body` with OpenBLAS limited to one thread (inside `parallelFor` workers, which each call BLAS), then
     /// restores the previous setting.
     static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {

@@ -24,7 +24,7 @@ public final class DrafterEngine {
     private let gemmScratch = ScratchBuffer()
 
     public init(configuration: DrafterConfiguration, tttOptions: TTTOptions = TTTOptions(), inputs: TargetInputs,
-                weights: DrafterWeights, threads: Int = ComputeThreads.coreCount) throws(DraftTrainingError) {
+                weights: DrafterWeights, threads: Int = System.coreCount) throws(DraftTrainingError) {
         try configuration.validate()
         try tttOptions.validate()
         try inputs.validate(configuration)

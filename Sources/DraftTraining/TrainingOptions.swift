@@ -23,7 +23,7 @@ public struct TrainingOptions: Sendable, Equatable {
     public init(ttt: TTTOptions = TTTOptions(), batching: Batching = .sequences(2), epochs: Int = 40, maxSteps: Int? = nil,
                 schedule: LearningRateSchedule = .reference(), adam: AdamWOptions = AdamWOptions(), seed: UInt64 = 42,
                 shuffle: Bool = true, order: [Int]? = nil, validateEvery: Int = 0, checkpointEvery: Int = 0,
-                threads: Int = ComputeThreads.coreCount) {
+                threads: Int = System.coreCount) {
         self.ttt = ttt
         self.batching = batching
         self.epochs = epochs

@@ -24,7 +24,7 @@ extension TrainCommand {
     /// refused. `say` gets the one-line messages (what is read, what is checked, the drafter's shape).
     static func prepare(_ args: ParsedArguments, say: (String) -> Void) throws -> TrainingSetup {
         let out = try args.required("out")
-        let threads = try args.int("threads", default: ComputeThreads.coreCount, range: 1...1024)!
+        let threads = try args.int("threads", default: System.coreCount, range: 1...1024)!
         let seed = UInt64(try args.int("seed", default: 42, range: 0...Int.max)!)
 
         // Data, configuration, frozen inputs.

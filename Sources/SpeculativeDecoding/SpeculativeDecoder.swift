@@ -1,3 +1,4 @@
+import EagleCore
 import Foundation
 import TargetModel
 

@@ -1,11 +1,6 @@
 import Foundation
 import Synchronization
 
-public enum System {
-    /// Active processors (the default thread count).
-    public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
-}
-
 /// The first error thrown by any of a parallel loop's iterations, rethrown once the loop is over.
 final class FirstError: Sendable {
     private let error = Mutex<(any Error)?>(nil)
