@@ -151,16 +151,17 @@ def validate(W, data, indices, losses):
 
 
 def export(W, c, vocab, config, out):
-    """SPEC §11: F16 weights, I64 d2t, BOOL t2d, config.json; written to a temporary folder, then renamed."""
+    """SPEC §11: F16 weights, I64 d2t, BOOL t2d, config.json (no rope_theta: EAGLE's inference code would use one,
+    and `eagleprep eval` refuses it); written to a temporary folder, then renamed."""
     tmp = out.rstrip("/") + ".partial"
     os.makedirs(tmp, exist_ok=True)
     tensors = {n: W[n].detach().to(torch.float16).contiguous() for n in drafter_ref.PARAM_NAMES}
     tensors["d2t"] = vocab["d2t"].to(torch.int64).contiguous()
     tensors["t2d"] = vocab["t2d"].to(torch.bool).contiguous()
     save_file(tensors, os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})
-    config = dict(config)
+    config = {k: v for k, v in config.items() if k not in ("rope_theta", "rope_scaling", "head_dim")}
     config.update({"hidden_size": c.H, "intermediate_size": c.I, "num_attention_heads": c.nh,
-                   "num_key_value_heads": c.nkv, "rms_norm_eps": c.eps, "rope_theta": c.theta, "vocab_size": c.V,
+                   "num_key_value_heads": c.nkv, "rms_norm_eps": c.eps, "vocab_size": c.V,
                    "draft_vocab_size": c.Vd, "num_hidden_layers": 1, "torch_dtype": "float16"})
     config.setdefault("architectures", ["LlamaForCausalLMEagle3"])
     config.setdefault("model_type", "llama")
@@ -239,6 +240,9 @@ def main():
     nkv = args.kv_heads or nh
     inter = args.intermediate or int(math.ceil(8 * H / 3 / 64) * 64)
     c = drafter_ref.DrafterConfig(H, nh, nkv, inter, V, Vd, eps=args.rms_eps, theta=args.rope_theta)
+    if args.export and c.theta != 10000.0:
+        raise SystemExit(f"--export: the SPEC §11 config has no rope_theta (drafters are trained with 10000, which "
+                         f"EAGLE's inference assumes); --rope-theta/--config gave {c.theta}")
     if args.warmup is None:
         args.warmup = max(1, args.steps // 50) if args.schedule == "cosine" else 0
     train_ids, valid_ids = swift_split(len(data), args.validation_fraction, args.split_seed)
