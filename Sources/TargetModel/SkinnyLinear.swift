@@ -2,7 +2,8 @@ import EagleCore
 
 /// `out[M, N] (+)= x[M, K] · W[N, K]ᵀ` for a few rows (`M ≤ maxRows`: one decoding step, or a speculative
 /// verification pass of K + 1 tokens). Each weight row is streamed from memory once and dotted with every input
-/// row (the rows stay in cache), four rows at a time with independent accumulators, parallel over N.
+/// row (the rows stay in cache), four rows at a time with independent accumulators (a tail of 2–3 rows as a group
+/// too; a single row alone), parallel over N.
 ///
 /// Every output element is summed in the same order whatever M is and whichever group its row falls in (8 lanes
 /// over k in steps of 8, then the lane sum, then the scalar tail: `Attention.dot`'s order), so a row's result does
@@ -19,8 +20,11 @@ enum SkinnyLinear {
             for j in range {
                 let w = weight + j * k
                 var i = 0
-                while i + 4 <= m {
-                    let x0 = x + i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
+                while i + 2 <= m {
+                    // Groups of 4 rows; a tail of 2 or 3 rows runs the same loop with its missing rows aliased
+                    // to its last row (computed, not stored), which costs less than one pass per row.
+                    let r = min(4, m - i)
+                    let x0 = x + i * k, x1 = x0 + k, x2 = r > 2 ? x1 + k : x1, x3 = r > 3 ? x2 + k : x2
                     var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
                     var p = 0
                     while p < k8 {
@@ -38,9 +42,9 @@ enum SkinnyLinear {
                     }
                     store(s0, row: i, column: j, n: n, out: out, accumulate: accumulate)
                     store(s1, row: i + 1, column: j, n: n, out: out, accumulate: accumulate)
-                    store(s2, row: i + 2, column: j, n: n, out: out, accumulate: accumulate)
-                    store(s3, row: i + 3, column: j, n: n, out: out, accumulate: accumulate)
-                    i += 4
+                    if r > 2 { store(s2, row: i + 2, column: j, n: n, out: out, accumulate: accumulate) }
+                    if r > 3 { store(s3, row: i + 3, column: j, n: n, out: out, accumulate: accumulate) }
+                    i += r
                 }
                 while i < m {
                     let x0 = x + i * k
