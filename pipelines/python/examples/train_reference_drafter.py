@@ -152,7 +152,7 @@ def validate(W, data, indices, losses):
 
 def export(W, c, vocab, config, out):
     """SPEC §11: F16 weights, I64 d2t, BOOL t2d, config.json (no rope_theta: EAGLE's inference code would use one,
-    and `eagleprep eval` refuses it); written to a temporary folder, then renamed."""
+    and `eagleprep eval` refuses it); written to OUT.partial, then each file moved into OUT."""
     tmp = out.rstrip("/") + ".partial"
     os.makedirs(tmp, exist_ok=True)
     tensors = {n: W[n].detach().to(torch.float16).contiguous() for n in drafter_ref.PARAM_NAMES}
@@ -170,12 +170,10 @@ def export(W, c, vocab, config, out):
     with open(os.path.join(tmp, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    if os.path.isdir(out):
-        for name in ("model.safetensors", "config.json"):
-            if os.path.exists(os.path.join(out, name)):
-                os.remove(os.path.join(out, name))
-        os.rmdir(out)
-    os.rename(tmp, out)
+    os.makedirs(out, exist_ok=True)
+    for name in ("model.safetensors", "config.json"):  # each replaced atomically; other files in OUT are kept
+        os.replace(os.path.join(tmp, name), os.path.join(out, name))
+    os.rmdir(tmp)
 
 
 def main():
