@@ -64,8 +64,7 @@ struct TrainRunStage: PipelineStage {
         ]
         if let text = try? FileIO.readString(path: c.directory + "/metrics.jsonl") { rows += Self.metricsRows(text) }
         if let v = s["validation_loss"]?.doubleValue {
-            let acc = s["validation_accuracies"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""
-            rows.append(("validation", String(format: "loss %.4f; accuracy per TTT position: ", v) + acc))
+            rows.append(("validation", String(format: "loss %.4f; accuracy per TTT position: ", v) + Self.accuracies(s["validation_accuracies"])))
         }
         var r = ReportSection()
         r.table(rows)
@@ -80,9 +79,8 @@ struct TrainRunStage: PipelineStage {
         let steps = metrics.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
             .filter { $0["type"]?.stringValue == "train" }
         guard let last = steps.last else { return [] }
-        let acc = last["acc"]?.arrayValue?.compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ") ?? ""
         var rows = [("last step", String(format: "step %d: loss %.4f; accuracy per TTT position: ",
-                                         last["step"]?.intValue ?? 0, last["loss"]?.doubleValue ?? .nan) + acc)]
+                                         last["step"]?.intValue ?? 0, last["loss"]?.doubleValue ?? .nan) + accuracies(last["acc"]))]
         let tokens = steps.reduce(0) { $0 + ($1["tokens"]?.intValue ?? 0) }
         let seconds = steps.reduce(0.0) { $0 + ($1["seconds"]?.doubleValue ?? 0) }
         if tokens > 0 && seconds > 0 {
@@ -90,5 +88,10 @@ struct TrainRunStage: PipelineStage {
                          + String(format: "%.0f tokens/s", Double(tokens) / seconds)))
         }
         return rows
+    }
+
+    /// A JSON array of per-position accuracies as "0.303, 0.256, …".
+    static func accuracies(_ values: JSONValue?) -> String {
+        (values?.arrayValue ?? []).compactMap(\.doubleValue).map { String(format: "%.3f", $0) }.joined(separator: ", ")
     }
 }
