@@ -14,12 +14,14 @@ import TrainingData
 struct EvalCommand: Subcommand {
     static let name = "eval"
     static let summary = "Speculative decoding with target + drafter: lossless check, acceptance length tau, speedup."
-    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--max-new-tokens N] [--out FILE.json]"
+    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--tree-nodes N [--top-k K]] [--max-new-tokens N] [--out FILE.json]"
     static let options: [OptionSpec] = DecodingSetup.options + [
         .value("drafter", "DIR", "Drafter export (config.json + model.safetensors, as 'eagleprep train'/'export' write)."),
         .value("input", "FILE", "Prompts: conversations (JSON array or JSONL) in any format 'tokenize' reads."),
         .value("format", "FMT", "auto (default), messages, sharegpt or alpaca."),
-        .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth))."),
+        .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth)); a tree's depth."),
+        .value("tree-nodes", "N", "Draft a dynamic tree (EAGLE-2) of N candidate tokens per round instead of a chain (at most \(DraftTreeShape.maxNodes))."),
+        .value("top-k", "K", "Tree branching: the K best nodes of a level are expanded into their K best children (default 4)."),
         .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
         .value("limit", "N", "Evaluate only the first N prompts (of those --every selects)."),
         .value("every", "K", "Evaluate conversations 0, K, 2K, … of the input (a spread over a file sorted by category, e.g. MT-bench's 8 × 10)."),
@@ -35,6 +37,13 @@ struct EvalCommand: Subcommand {
     own choices is kept plus the target's next token, and rejected positions are dropped from both KV caches.
     Decoding stops at the tokenizer's EOS, the template's end-of-turn token or --max-new-tokens.
 
+    With --tree-nodes N the drafter proposes a tree instead (EAGLE-2's dynamic tree): level 1 holds its top-K
+    tokens; each next level expands the K nodes of highest cumulative draft probability into their K best
+    children, down to --depth; the N best nodes overall are verified in one target pass with a tree attention
+    mask, and the longest path of the target's own greedy choices is accepted. The verification pass computes
+    every node as a decoding step would, bit for bit, so the output is still plain greedy decoding; on a CPU its
+    cost grows with N. --top-k 1 --tree-nodes K is the chain.
+
     Reported per prompt and overall: tau (tokens committed per verification round; 1 = nothing accepted), the
     acceptance rate at each draft position j (accepted / rounds that reached j), wall-clock times and speedup
     (plain / speculative, prefill included in both), and whether the outputs are identical. A divergence is
@@ -47,6 +56,10 @@ struct EvalCommand: Subcommand {
         let modelPath = try args.required("model"), drafterPath = try args.required("drafter"), input = try args.required("input")
         let threads = try args.int("threads", default: System.coreCount, range: 1...1024)!
         let depth = try args.int("depth", default: 6, range: 1...SpeculativeDecoder.maxDepth)!
+        let treeNodes = try args.int("tree-nodes", range: 1...DraftTreeShape.maxNodes)
+        let topK = try args.int("top-k", range: 1...DraftTreeShape.maxTopK)
+        if topK != nil && treeNodes == nil { throw UsageError("--top-k shapes a draft tree: give --tree-nodes too") }
+        let tree = treeNodes.map { DraftTreeShape(topK: topK ?? 4, nodes: $0) }
         let maxNew = try args.int("max-new-tokens", default: 256, range: 1...(1 << 20))!
         let limit = try args.int("limit", range: 1...Int.max)
         let every = try args.int("every", default: 1, range: 1...Int.max)!
@@ -63,7 +76,7 @@ struct EvalCommand: Subcommand {
         let setup = try DecodingSetup.load(args, modelPath: modelPath, threads: threads)
         let (tokenizer, renderer, model, stops) = (setup.tokenizer, setup.renderer, setup.model, setup.stopTokens)
         let drafter = try DrafterModel.load(directory: drafterPath, target: model)
-        let decoder = try SpeculativeDecoder(target: model, drafter: drafter, depth: depth, stopTokens: stops, threads: threads)
+        let decoder = try SpeculativeDecoder(target: model, drafter: drafter, depth: depth, tree: tree, stopTokens: stops, threads: threads)
 
         // Prompts first (rendering errors surface before any decoding).
         var prompts: [(index: Int, line: Int, ids: [Int32])] = []
@@ -98,6 +111,7 @@ struct EvalCommand: Subcommand {
             ]))),
         ])
         settings["stop_tokens"] = .array(stops.sorted().map { .int(Int($0)) })
+        if let tree { settings["tree"] = .object(JSONObject([("top_k", .int(tree.topK)), ("nodes", .int(tree.nodes))])) }
         var report = EvaluationReport(settings: settings, depth: depth)
 
         // Warm-up (thread pools, page faults), untimed.

@@ -25,7 +25,7 @@ public struct AcceptanceStatistics: Sendable, Equatable {
         rounds += 1
         committedTokens += round.committed
         acceptedTokens += round.accepted
-        draftedTokens += round.drafted.count
+        draftedTokens += round.nodes
         while drafted.count < round.drafted.count {
             drafted.append(0); reached.append(0); accepted.append(0)
         }

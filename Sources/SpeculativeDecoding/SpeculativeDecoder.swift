@@ -6,18 +6,40 @@ import TargetModel
 /// one forward pass, the longest prefix equal to the target's own greedy choices is accepted, and the target's
 /// next token after it is committed too.
 public struct SpeculativeRound: Sendable, Equatable {
-    /// The drafted tokens (target ids), in chain order.
+    /// The drafted tokens (target ids), in chain order. For a draft tree: the path the target accepted, then the
+    /// tree's best-ranked continuation below it (so position j was drafted when `drafted.count ≥ j`).
     public var drafted: [Int32]
     /// How many drafted tokens the target accepted (0...drafted.count).
     public var accepted: Int
     /// Tokens appended to the output this round: accepted + 1, fewer when a stop token ends the output early.
     public var committed: Int
+    /// Draft tokens the target verified this round (`drafted.count` for a chain; a tree's node count).
+    public var nodes: Int
 
-    public init(drafted: [Int32], accepted: Int, committed: Int) {
+    public init(drafted: [Int32], accepted: Int, committed: Int, nodes: Int? = nil) {
         self.drafted = drafted
         self.accepted = accepted
         self.committed = committed
+        self.nodes = nodes ?? drafted.count
     }
+}
+
+/// EAGLE-2's dynamic draft tree: per level, the `topK` candidates with the highest cumulative draft probability
+/// are expanded into their `topK` most likely children, up to the decoder's depth; the `nodes` candidates with
+/// the highest cumulative probability over all levels are verified in one target pass (a tree mask), and the
+/// longest path of the target's own greedy choices is accepted. `topK = 1, nodes = depth` is the chain.
+public struct DraftTreeShape: Sendable, Equatable {
+    public var topK: Int
+    public var nodes: Int
+
+    public init(topK: Int, nodes: Int) {
+        self.topK = topK
+        self.nodes = nodes
+    }
+
+    /// Verification rows are computed by the per-row kernels (bit-exact); their cost grows with the rows.
+    public static let maxNodes = 63
+    public static let maxTopK = 16
 }
 
 public struct SpeculativeResult: Sendable, Equatable {
@@ -39,7 +61,8 @@ public struct SpeculativeTimings: Sendable, Equatable {
     public var total: Double = 0
 }
 
-/// EAGLE-3 speculative decoding with greedy (temperature 0) verification, one sequence at a time, chain drafting.
+/// EAGLE-3 speculative decoding with greedy (temperature 0) verification, one sequence at a time, chain or tree
+/// drafting (`DraftTreeShape`).
 ///
 /// State between rounds, with `n` committed tokens `x[0..<n]` (prompt + output) of which the last, `x[n−1]`, is
 /// not yet through the target: the target's KV cache holds positions `0..<n−1`; the drafter's cache holds its
@@ -50,22 +73,38 @@ public struct SpeculativeTimings: Sendable, Equatable {
 /// target over `[x[n−1], d1…dK]` at positions `n−1…n−1+K` capturing aux features; accept the longest prefix with
 /// `d_j = argmax_target(row j−1)`, commit it and the target's token after it; drop the target's rejected cache
 /// entries; run the drafter over the accepted positions with their real aux features.
+/// A tree round drafts a tree instead of a chain (the drafter's tree nodes attend to their own ancestors), the
+/// target verifies all its nodes in one pass with a tree mask, the accepted path is the longest one whose every
+/// token is the target's greedy choice after its parent, and that path's cache entries are moved down to
+/// consecutive positions before the rest are dropped.
 public struct SpeculativeDecoder {
     public let target: TargetModel
     public let drafter: DrafterModel
-    /// Drafted tokens per round (the chain length K); a round commits 1…K+1 tokens.
+    /// Drafted tokens per round (the chain length K, or the tree's depth); a round commits 1…K+1 tokens.
     public var depth: Int
+    /// Draft a tree of this shape instead of a chain.
+    public var tree: DraftTreeShape?
     public var stopTokens: Set<Int32>
     public var threads: Int
     let auxLayers: [Int]
 
-    public init(target: TargetModel, drafter: DrafterModel, depth: Int, stopTokens: Set<Int32>, threads: Int = System.coreCount) throws {
+    public init(target: TargetModel, drafter: DrafterModel, depth: Int, tree: DraftTreeShape? = nil, stopTokens: Set<Int32>,
+                threads: Int = System.coreCount) throws {
         guard depth >= 1 && depth <= SpeculativeDecoder.maxDepth else {
             throw SpeculativeDecodingError.invalidRequest("depth must be in 1...\(SpeculativeDecoder.maxDepth), got \(depth)")
+        }
+        if let tree {
+            guard tree.topK >= 1 && tree.topK <= min(DraftTreeShape.maxTopK, drafter.configuration.draftVocabSize) else {
+                throw SpeculativeDecodingError.invalidRequest("tree top-k must be in 1...\(min(DraftTreeShape.maxTopK, drafter.configuration.draftVocabSize)), got \(tree.topK)")
+            }
+            guard tree.nodes >= 1 && tree.nodes <= DraftTreeShape.maxNodes else {
+                throw SpeculativeDecodingError.invalidRequest("tree nodes must be in 1...\(DraftTreeShape.maxNodes), got \(tree.nodes)")
+            }
         }
         self.target = target
         self.drafter = drafter
         self.depth = depth
+        self.tree = tree
         self.stopTokens = stopTokens
         self.threads = threads
         do { auxLayers = try target.configuration.eagle3AuxiliaryLayers() } catch {
@@ -85,9 +124,9 @@ public struct SpeculativeDecoder {
         let clock = ContinuousClock()
         let begin = clock.now
         var times = SpeculativeTimings()
-        let capacity = prompt.count + maxNewTokens + depth + 1
-        let targetCache = KVCache(configuration: target.configuration, capacities: [capacity])
-        let draftCache = DrafterCache(configuration: drafter.configuration, capacity: capacity)
+        let base = prompt.count + maxNewTokens + 1
+        let targetCache = KVCache(configuration: target.configuration, capacities: [base + (tree?.nodes ?? depth)])
+        let draftCache = DrafterCache(configuration: drafter.configuration, capacity: base + depth * (tree?.topK ?? 1))
 
         // Prefill: the prompt through the target; its last row gives the first new token.
         var t0 = clock.now
@@ -101,7 +140,7 @@ public struct SpeculativeDecoder {
             result.timings = times
             return result
         }
-        var last = try drafterCatchUp(aux: prefill, rows: prompt.count, tokens: Array(prompt.dropFirst()) + [first], cache: draftCache)
+        var last = try drafterCatchUp(aux: prefill, rows: Array(0..<prompt.count), tokens: Array(prompt.dropFirst()) + [first], cache: draftCache)
         times.prefill = seconds(clock.now - t0)
 
         while true {
@@ -109,34 +148,40 @@ public struct SpeculativeDecoder {
             let pending = result.tokens[result.tokens.count - 1]
             let k = min(depth, maxNewTokens - result.tokens.count - 1)
 
-            // Draft a chain of k tokens.
+            // Draft k tokens deep: a chain, or a tree. Row 0 of the draft is x[n−1]; `parents` index rows.
             t0 = clock.now
-            var drafted: [Int32] = []
-            var hidden = last
-            for j in 0..<k {
-                if j > 0 { hidden = try drafter.forward(hidden: hidden, tokens: [drafted[j - 1]], cache: draftCache, threads: threads) }
-                drafted.append(try drafter.propose(output: hidden.pointer, threads: threads).token)
-            }
+            let draft = try tree.map { try draftTree(shape: $0, depth: k, last: last, prefix: n - 1, cache: draftCache) }
+                ?? draftChain(depth: k, last: last, cache: draftCache)
             draftCache.truncate(to: n - 1)
             times.draft += seconds(clock.now - t0)
 
-            // Verify [x[n−1], d1…dk] in one target pass.
+            // Verify [x[n−1], drafts…] in one target pass (a tree mask unless the draft is a chain).
             t0 = clock.now
-            let rows = [pending] + drafted
-            let verify = try target.forward(tokens: rows, segments: [Segment(slot: 0, firstRow: 0, count: rows.count, startPosition: n - 1)],
-                                            cache: targetCache, options: ForwardOptions(hiddenStates: auxLayers, finalRows: .all, threads: threads))
+            let rows = [pending] + draft.tokens
+            let isChain = draft.parents.enumerated().allSatisfy { $0.element == $0.offset - 1 }
+            let segment = Segment(slot: 0, firstRow: 0, count: rows.count, startPosition: n - 1, parents: isChain ? nil : draft.parents)
+            let verify = try target.forward(tokens: rows, segments: [segment], cache: targetCache,
+                                            options: ForwardOptions(hiddenStates: auxLayers, finalRows: .all, threads: threads, exactRows: true))
             let choice = try argmaxRows(verify, rows: rows.count)
-            var accepted = 0
-            while accepted < k && drafted[accepted] == choice[accepted] { accepted += 1 }
-            var committed = Array(drafted[..<accepted]) + [choice[accepted]]
+            // The accepted path: from row 0, step to the child holding the target's choice while there is one.
+            var path = [0]
+            while let child = (1..<rows.count).first(where: { draft.parents[$0] == path.last! && rows[$0] == choice[path.last!] }) {
+                path.append(child)
+            }
+            let accepted = path.count - 1
+            var committed = path.dropFirst().map { rows[$0] } + [choice[path.last!]]
             if let stop = committed.firstIndex(where: { stopTokens.contains($0) }) {
                 committed.removeSubrange((stop + 1)...)
                 result.stopped = true
             }
+            targetCache.moveEntries(slot: 0, from: path.map { n - 1 + $0 }, to: path.indices.map { n - 1 + $0 })
             targetCache.truncate(slot: 0, to: n + accepted)
             times.verify += seconds(clock.now - t0)
             result.tokens += committed
-            result.rounds.append(SpeculativeRound(drafted: drafted, accepted: accepted, committed: committed.count))
+            var shown = path
+            while let child = (1..<rows.count).first(where: { draft.parents[$0] == shown.last! }) { shown.append(child) }
+            result.rounds.append(SpeculativeRound(drafted: shown.dropFirst().map { rows[$0] }, accepted: accepted,
+                                                  committed: committed.count, nodes: draft.tokens.count))
             if result.stopped || result.tokens.count >= maxNewTokens {
                 times.total = seconds(clock.now - begin)
                 result.timings = times
@@ -145,31 +190,112 @@ public struct SpeculativeDecoder {
 
             // The accepted positions n−1…n−1+accepted through the drafter with their real aux features.
             t0 = clock.now
-            last = try drafterCatchUp(aux: verify, rows: accepted + 1, tokens: committed, cache: draftCache)
+            last = try drafterCatchUp(aux: verify, rows: path, tokens: committed, cache: draftCache)
             times.draft += seconds(clock.now - t0)
         }
     }
 
-    /// Runs the drafter over the first `rows` rows of a target pass (aux features of those positions, fused by
-    /// `fc`) with `tokens` (each row's next token) and returns the output of the last row, `[H]`.
-    private func drafterCatchUp(aux output: ForwardOutput, rows: Int, tokens: [Int32], cache: DrafterCache) throws -> FloatBuffer {
+    /// Drafted tokens of one round in verification order, with `parents[r]` the row before row r's token
+    /// (row 0: the pending token x[n−1], parent −1; a chain: r − 1). Every parent precedes its children.
+    struct Draft {
+        var tokens: [Int32] = []
+        var parents: [Int] = [-1]
+    }
+
+    /// A chain of `depth` greedy drafts, each output fed back with its token at the next position.
+    private func draftChain(depth k: Int, last: FloatBuffer, cache: DrafterCache) throws -> Draft {
+        var draft = Draft()
+        var hidden = last
+        for j in 0..<k {
+            if j > 0 { hidden = try drafter.forward(hidden: hidden, tokens: [draft.tokens[j - 1]], cache: cache, threads: threads) }
+            draft.tokens.append(try drafter.propose(output: hidden.pointer, threads: threads).token)
+            draft.parents.append(j)
+        }
+        return draft
+    }
+
+    /// EAGLE-2's dynamic tree (`DraftTreeShape`), `depth` levels deep. Level 1 is the `topK` best tokens after
+    /// `last`; each further level expands the `topK` best nodes of the level above (one drafter pass, each node
+    /// attending to the committed prefix `0..<prefix` and its ancestors) into their `topK` best children. The
+    /// `nodes` best nodes overall by cumulative log-probability (ties: shallower, then earlier) are kept, a node
+    /// only with its parent, and ordered by level.
+    private func draftTree(shape: DraftTreeShape, depth: Int, last: FloatBuffer, prefix: Int, cache: DrafterCache) throws -> Draft {
+        struct Node { var token: Int32; var parent: Int; var level: Int; var score: Float; var entry = -1; var output: FloatBuffer? }
+        if depth == 0 { return Draft() }
+        let h = drafter.configuration.hiddenSize
+        var nodes = try drafter.candidates(output: last.pointer, count: shape.topK, threads: threads).map {
+            Node(token: $0.token, parent: -1, level: 1, score: $0.logProbability)
+        }
+        func ranked(_ indices: some Sequence<Int>) -> [Int] {
+            indices.sorted { a, b in
+                let x = nodes[a], y = nodes[b]
+                return x.score != y.score ? x.score > y.score : x.level != y.level ? x.level < y.level : a < b
+            }
+        }
+        for level in 1..<max(depth, 1) {
+            let expand = Array(ranked(nodes.indices.filter { nodes[$0].level == level }).prefix(shape.topK))
+            let hidden = FloatBuffer(count: expand.count * h)
+            var ancestors: [[Int]] = []
+            for (i, v) in expand.enumerated() {
+                let parent = nodes[v].parent
+                (hidden.pointer + i * h).update(from: (parent < 0 ? last : nodes[parent].output!).pointer, count: h)
+                var chain: [Int] = []
+                var a = parent
+                while a >= 0 { chain.append(nodes[a].entry); a = nodes[a].parent }
+                ancestors.append(chain.reversed())
+            }
+            let start = cache.length
+            let out = try drafter.forward(hidden: hidden, tokens: expand.map { nodes[$0].token }, cache: cache, threads: threads,
+                                          tree: DraftTreeRows(prefix: prefix, positions: Array(repeating: prefix + level - 1, count: expand.count),
+                                                              ancestors: ancestors))
+            for (i, v) in expand.enumerated() {
+                let row = FloatBuffer(count: h)
+                row.pointer.update(from: out.pointer + i * h, count: h)
+                nodes[v].entry = start + i
+                nodes[v].output = row
+                for c in try drafter.candidates(output: row.pointer, count: shape.topK, threads: threads) {
+                    nodes.append(Node(token: c.token, parent: v, level: level + 1, score: nodes[v].score + c.logProbability))
+                }
+            }
+        }
+        var kept: [Int] = []
+        var isKept = [Bool](repeating: false, count: nodes.count)
+        for v in ranked(nodes.indices) where kept.count < shape.nodes && (nodes[v].parent < 0 || isKept[nodes[v].parent]) {
+            kept.append(v)
+            isKept[v] = true
+        }
+        let order = kept.indices.sorted { (nodes[kept[$0]].level, $0) < (nodes[kept[$1]].level, $1) }.map { kept[$0] }
+        var row = [Int: Int]()
+        var draft = Draft()
+        for v in order {
+            row[v] = draft.tokens.count + 1
+            draft.tokens.append(nodes[v].token)
+            draft.parents.append(nodes[v].parent < 0 ? 0 : row[nodes[v].parent]!)
+        }
+        return draft
+    }
+
+    /// Runs the drafter over rows `rows` of a target pass (aux features of those positions, fused by `fc`) at the
+    /// next consecutive positions, with `tokens` (each row's next token), and returns the output of the last, `[H]`.
+    private func drafterCatchUp(aux output: ForwardOutput, rows: [Int], tokens: [Int32], cache: DrafterCache) throws -> FloatBuffer {
         let h = target.configuration.hiddenSize, width = auxLayers.count * h
-        let aux = FloatBuffer(count: rows * width)
+        let aux = FloatBuffer(count: rows.count * width)
         for (l, layer) in auxLayers.enumerated() {
             let states = output.hiddenStates[layer]!
-            for r in 0..<rows { (aux.pointer + r * width + l * h).update(from: states.pointer + r * h, count: h) }
+            for (i, r) in rows.enumerated() { (aux.pointer + i * width + l * h).update(from: states.pointer + r * h, count: h) }
         }
-        let fused = try drafter.fuse(aux: aux.pointer, rows: rows, threads: threads)
+        let fused = try drafter.fuse(aux: aux.pointer, rows: rows.count, threads: threads)
         let out = try drafter.forward(hidden: fused, tokens: tokens, cache: cache, threads: threads)
         let lastRow = FloatBuffer(count: h)
-        lastRow.pointer.update(from: out.pointer + (rows - 1) * h, count: h)
+        lastRow.pointer.update(from: out.pointer + (rows.count - 1) * h, count: h)
         return lastRow
     }
 
-    /// Full-vocabulary argmax (first index on ties) of each final row of a target pass.
+    /// Full-vocabulary argmax (first index on ties) of each final row of a target pass, each row computed as a
+    /// single decoding step would compute it.
     private func argmaxRows(_ output: ForwardOutput, rows: Int) throws -> [Int32] {
         var ids = [Int32](repeating: 0, count: rows)
-        try target.logits(final: output.finalHidden!, rowCount: rows, threads: threads) { chunk in
+        try target.logits(final: output.finalHidden!, rowCount: rows, threads: threads, exactRows: true) { chunk in
             for (j, r) in chunk.rows.enumerated() { ids[r] = chunk.argmax[j] }
         }
         return ids

@@ -2,19 +2,44 @@ import Dispatch
 import EagleCore
 import LinearAlgebra
 
-/// A run of consecutive tokens of one sequence inside a packed batch: packed rows `firstRow ..< firstRow + count`
-/// hold positions `startPosition ..< startPosition + count` of the sequence in KV-cache slot `slot`.
+/// A run of tokens of one sequence inside a packed batch: packed rows `firstRow ..< firstRow + count`, whose keys
+/// and values go to entries `startPosition ..< startPosition + count` of KV-cache slot `slot`.
+///
+/// Without `parents` the rows are consecutive tokens at positions `startPosition + i`, each attending to every
+/// cached entry before it (causal). With `parents` they are a tree of candidate continuations (speculative
+/// verification of a draft tree): row i's parent is row `parents[i] < i`, or −1 for a row that continues the
+/// cached prefix directly; row i sits at position `startPosition + depth(i)` (a root has depth 0) and attends to
+/// the prefix `0 ..< startPosition`, then its ancestors from the root down, then itself: exactly the keys, in
+/// the order, that a single-token decoding step of its path sees.
 public struct Segment: Sendable, Equatable {
     public var slot: Int
     public var firstRow: Int
     public var count: Int
     public var startPosition: Int
+    public var parents: [Int]?
 
-    public init(slot: Int, firstRow: Int, count: Int, startPosition: Int) {
+    public init(slot: Int, firstRow: Int, count: Int, startPosition: Int, parents: [Int]? = nil) {
         self.slot = slot
         self.firstRow = firstRow
         self.count = count
         self.startPosition = startPosition
+        self.parents = parents
+    }
+
+    /// Depth of each row in the tree (all 0… for consecutive rows: `i`).
+    public var depths: [Int] {
+        guard let parents else { return Array(0..<count) }
+        var d = [Int](repeating: 0, count: count)
+        for i in 0..<count where parents[i] >= 0 { d[i] = d[parents[i]] + 1 }
+        return d
+    }
+
+    /// Position of row i (RoPE, sliding window).
+    public func position(ofRow i: Int) -> Int {
+        guard let parents else { return startPosition + i }
+        var depth = 0, r = parents[i]
+        while r >= 0 { depth += 1; r = parents[r] }
+        return startPosition + depth
     }
 }
 
@@ -43,14 +68,14 @@ enum Attention {
             for h in 0..<c.headCount { tasks.append((s, h, cost)) }
         }
         tasks.sort { $0.cost > $1.cost }
-        let usesBLAS = segments.contains { $0.count >= blasThreshold }
+        let usesBLAS = segments.contains { $0.count >= blasThreshold && $0.parents == nil }
         let maxKeys = segments.map { $0.startPosition + $0.count }.max() ?? 0
         let failure = FirstError()
         let work = { (t: Int) in
             let (s, h, _) = tasks[t]
             let seg = segments[s]
             let qh = q + qOffsets[s] + h * seg.count * c.headDim
-            if seg.count >= blasThreshold {
+            if seg.count >= blasThreshold && seg.parents == nil {
                 do {
                     try blockedHead(seg, q: qh, head: h, cache: cache, layer: layer, configuration: c, scale: scale, out: out)
                 } catch { failure.record(error) }
@@ -122,16 +147,40 @@ enum Attention {
         let values = cache.valueBase(layer: layer, slot: seg.slot, head: g)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(maxKeys, 1))
         defer { scores.deallocate() }
-        for i in 0..<seg.count {
-            let qi = q + i * hd
-            let valid = keyRange(position: seg.startPosition + i, window: c.slidingWindow)
-            let n = valid.count
-            for (j, k) in valid.enumerated() { scores[j] = dot(qi, keys + k * hd, count: hd) * scale }
-            Kernels.softmax(scores, count: n)
-            let o = out + (seg.firstRow + i) * c.qDim + h * hd
-            o.update(repeating: 0, count: hd)
-            for (j, k) in valid.enumerated() { axpy(scores[j], values + k * hd, o, count: hd) }
+        if let parents = seg.parents {
+            // Tree rows: the prefix (within the window), then the path from the root to the row, by position.
+            let depths = seg.depths
+            var path: [Int] = []
+            for i in 0..<seg.count {
+                let p = seg.startPosition + depths[i]
+                let valid = keyRange(position: p, window: c.slidingWindow)
+                path.removeAll(keepingCapacity: true)
+                var r = i
+                while r >= 0 { path.append(r); r = parents[r] }
+                var entries = Array(valid.lowerBound..<min(valid.upperBound, seg.startPosition))
+                for r in path.reversed() where valid.contains(seg.startPosition + depths[r]) { entries.append(seg.startPosition + r) }
+                attend(q + i * hd, keys: keys, values: values, entries: entries, headDim: hd, scale: scale, scores: scores,
+                       out: out + (seg.firstRow + i) * c.qDim + h * hd)
+            }
+            return
         }
+        for i in 0..<seg.count {
+            attend(q + i * hd, keys: keys, values: values, entries: keyRange(position: seg.startPosition + i, window: c.slidingWindow),
+                   headDim: hd, scale: scale, scores: scores, out: out + (seg.firstRow + i) * c.qDim + h * hd)
+        }
+    }
+
+    /// One query against the cache entries `entries` (in that order): scores, softmax, weighted sum of values.
+    /// The order of the entries is the order of every sum, so equal entry lists give bit-equal outputs.
+    @inline(__always)
+    private static func attend<Entries: Collection<Int>>(_ qi: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+                                                         values: UnsafePointer<Float>, entries: Entries, headDim hd: Int,
+                                                         scale: Float, scores: UnsafeMutablePointer<Float>,
+                                                         out o: UnsafeMutablePointer<Float>) {
+        for (j, k) in entries.enumerated() { scores[j] = dot(qi, keys + k * hd, count: hd) * scale }
+        Kernels.softmax(scores, count: entries.count)
+        o.update(repeating: 0, count: hd)
+        for (j, k) in entries.enumerated() { axpy(scores[j], values + k * hd, o, count: hd) }
     }
 
     @inline(__always)

@@ -14,8 +14,9 @@ extension TargetModel {
     /// `logits = final · lm_headᵀ` for the `[R, H]` final-norm hidden states, `rowsPerChunk` rows at a time, so
     /// full-vocabulary logits of a long batch are never all held at once. With `columns`, each chunk carries only
     /// those columns (e.g. a draft vocabulary), in the order given; the argmax is always over the full vocabulary.
+    /// `exactRows`: every row computed as a single-row pass would be, bit for bit (`ForwardOptions.exactRows`).
     public func logits(final: FloatBuffer, rowCount r: Int, columns: [Int32]? = nil, rowsPerChunk: Int = 256,
-                       threads: Int = System.coreCount, _ body: (LogitsChunk) throws -> Void) throws {
+                       threads: Int = System.coreCount, exactRows: Bool = false, _ body: (LogitsChunk) throws -> Void) throws {
         let c = configuration
         let h = c.hiddenSize, v = c.vocabularySize
         precondition(final.count >= r * h, "final hidden states hold fewer than \(r) rows")
@@ -29,7 +30,7 @@ extension TargetModel {
         while start < r {
             let n = min(chunk, r - start)
             try Linear.apply(m: n, n: v, k: h, x: final.pointer + start * h, weight: weights.lmHead.pointer, out: full.pointer,
-                             accumulate: false, threads: threads)
+                             accumulate: false, threads: threads, exactRows: exactRows)
             var argmax = [Int32](repeating: 0, count: n)
             argmax.withUnsafeMutableBufferPointer { am in
                 let out = am.baseAddress!

@@ -48,15 +48,20 @@ public struct ForwardOptions {
     /// Threads for the elementwise and attention work (BLAS uses its own setting, `BLAS.threadCount`).
     public var threads: Int
     public var observer: IntermediateObserver?
+    /// Compute every row's projections with the per-row kernel whatever the row count, so each row's result is
+    /// bit for bit that of a single-token step (passes of up to `SkinnyLinear.maxRows` rows always are). For
+    /// verification passes longer than that, e.g. a draft tree; slower than sgemm for many rows.
+    public var exactRows: Bool
 
     public enum FinalRows: Sendable { case none, all, lastOfEachSegment }
 
     public init(hiddenStates: [Int] = [], finalRows: FinalRows = .none, threads: Int = System.coreCount,
-                observer: IntermediateObserver? = nil) {
+                observer: IntermediateObserver? = nil, exactRows: Bool = false) {
         self.hiddenStates = hiddenStates
         self.finalRows = finalRows
         self.threads = threads
         self.observer = observer
+        self.exactRows = exactRows
     }
 }
 
@@ -118,9 +123,11 @@ extension TargetModel {
         }
         let half = c.headDim / 2
         let cosTable = FloatBuffer(count: t * half), sinTable = FloatBuffer(count: t * half)
+        let segmentDepths = segments.map { $0.parents == nil ? nil : $0.depths }
         for r in 0..<t {
             let seg = segments[rowSegment[r]]
-            let p = Float(seg.startPosition + r - seg.firstRow)
+            let i = r - seg.firstRow
+            let p = Float(seg.startPosition + (segmentDepths[rowSegment[r]]?[i] ?? i))
             for i in 0..<half {
                 let angle = p * inverseFrequencies[i]
                 cosTable.pointer[r * half + i] = cos(angle)
@@ -149,7 +156,8 @@ extension TargetModel {
             let name = "layers.\(l)."
             rows { Kernels.rmsNorm(x.pointer, w.attentionNorm.pointer, normed.pointer, columns: h, rows: $0, epsilon: c.rmsNormEpsilon) }
             emit(name + "attention_norm", normed, h)
-            try Linear.apply(m: t, n: qkvWidth, k: h, x: normed.pointer, weight: w.qkv.pointer, out: qkv.pointer, accumulate: false, threads: threads)
+            try Linear.apply(m: t, n: qkvWidth, k: h, x: normed.pointer, weight: w.qkv.pointer, out: qkv.pointer, accumulate: false,
+                             threads: threads, exactRows: options.exactRows)
             if let bias = w.qkvBias {
                 rows { range in for r in range { Kernels.add(bias.pointer, into: qkv.pointer + r * qkvWidth, count: qkvWidth) } }
             }
@@ -181,15 +189,16 @@ extension TargetModel {
                               configuration: c, out: attention.pointer, threads: threads)
             emit(name + "attention", attention, c.qDim)
             try Linear.apply(m: t, n: h, k: c.qDim, x: attention.pointer, weight: w.attentionOutput.pointer, out: x.pointer,
-                             accumulate: true, threads: threads)
+                             accumulate: true, threads: threads, exactRows: options.exactRows)
             emit(name + "attention_residual", x, h)
             rows { Kernels.rmsNorm(x.pointer, w.mlpNorm.pointer, normed.pointer, columns: h, rows: $0, epsilon: c.rmsNormEpsilon) }
             emit(name + "mlp_norm", normed, h)
             try Linear.apply(m: t, n: 2 * inter, k: h, x: normed.pointer, weight: w.gateUp.pointer, out: gateUp.pointer,
-                             accumulate: false, threads: threads)
+                             accumulate: false, threads: threads, exactRows: options.exactRows)
             rows { Kernels.swiGLU(gateUp.pointer, activation.pointer, width: inter, rows: $0) }
             emit(name + "mlp_activation", activation, inter)
-            try Linear.apply(m: t, n: h, k: inter, x: activation.pointer, weight: w.down.pointer, out: x.pointer, accumulate: true, threads: threads)
+            try Linear.apply(m: t, n: h, k: inter, x: activation.pointer, weight: w.down.pointer, out: x.pointer, accumulate: true, threads: threads,
+                             exactRows: options.exactRows)
             emit(name + "output", x, h)
         }
         for seg in segments { cache.lengths[seg.slot] = seg.startPosition + seg.count }
@@ -235,6 +244,14 @@ extension TargetModel {
             }
             guard cache.lengths[seg.slot] == seg.startPosition else {
                 throw ForwardError.invalidSegments("slot \(seg.slot) holds \(cache.lengths[seg.slot]) tokens but the segment starts at position \(seg.startPosition)")
+            }
+            if let parents = seg.parents {
+                guard parents.count == seg.count else {
+                    throw ForwardError.invalidSegments("slot \(seg.slot): \(parents.count) tree parents for \(seg.count) rows")
+                }
+                for (i, p) in parents.enumerated() where p < -1 || p >= i {
+                    throw ForwardError.invalidSegments("slot \(seg.slot): tree row \(i) has parent \(p), expected −1 or an earlier row")
+                }
             }
             guard seg.startPosition + seg.count <= cache.capacities[seg.slot] else {
                 throw ForwardError.cacheFull(slot: seg.slot, capacity: cache.capacities[seg.slot], needed: seg.startPosition + seg.count)

@@ -122,6 +122,9 @@ final class EvalCommandTests: CLITestCase {
         XCTAssertEqual(u.status, 2, u.stderr)
         XCTAssertTrue(u.stderr.contains("--depth"), u.stderr)
         XCTAssertTrue(u.stderr.contains("Usage: eagleprep eval"), u.stderr)
+        let topK = try run(["eval", "--model", model, "--drafter", Self.fixtures + "/drafter", "--input", input, "--top-k", "3"])
+        XCTAssertEqual(topK.status, 2, topK.stderr)
+        XCTAssertTrue(topK.stderr.contains("give --tree-nodes too"), topK.stderr)
         let missing = try run(["eval", "--model", model, "--input", input])
         XCTAssertEqual(missing.status, 2, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("--drafter"), missing.stderr)
@@ -148,5 +151,31 @@ final class EvalCommandTests: CLITestCase {
         XCTAssertEqual(try indices(["--every", "3"]), [0, 6])  // conversation 3 is rejected, not replaced
         XCTAssertEqual(try indices(["--every", "2", "--limit", "2"]), [0, 2])
         XCTAssertEqual(try indices(["--limit", "3"]), [0, 1, 2])
+    }
+
+    /// `--tree-nodes N --top-k K`: tree drafting from the command line. The outputs stay plain greedy decoding
+    /// (equal to the chain run's), the report names the tree, and no round verifies more than N drafts.
+    func testTreeDraftingIsLosslessAndReported() throws {
+        let model = try chatModel(weightsFrom: Self.fixtures + "/target", name: "model")
+        let input = try write(Self.prompts, to: "prompts.jsonl")
+        func report(_ extra: [String]) throws -> JSONValue {
+            let out = tempDir + "/tree.json"
+            let r = try run(["eval", "--model", model, "--drafter", Self.fixtures + "/drafter", "--input", input, "--out", out,
+                             "--depth", "4", "--max-new-tokens", String(Self.maxNew), "--threads", "2", "--quiet"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try JSONParser.parse(bytes: FileIO.readAll(path: out))
+        }
+        let chain = try report([]), tree = try report(["--tree-nodes", "7", "--top-k", "2"])
+        XCTAssertNil(chain["tree"])
+        XCTAssertEqual(tree["tree"]?["nodes"]?.intValue, 7)
+        XCTAssertEqual(tree["tree"]?["top_k"]?.intValue, 2)
+        XCTAssertEqual(tree["overall"]?["lossless_prompts"]?.intValue, 2)
+        let outputs = { (r: JSONValue) in (r["prompts"]?.arrayValue ?? []).map { $0["output"]?.stringValue } }
+        XCTAssertEqual(outputs(tree), outputs(chain))
+        for p in tree["prompts"]?.arrayValue ?? [] {
+            let rounds = try XCTUnwrap(p["rounds"]?.intValue), drafted = try XCTUnwrap(p["drafted_tokens"]?.intValue)
+            XCTAssertLessThanOrEqual(drafted, 7 * rounds)
+            XCTAssertGreaterThan(drafted, 4 * rounds - 4, "a 7-node tree verifies more drafts per round than a 4-chain")
+        }
     }
 }

@@ -79,7 +79,7 @@ final class LosslessTests: XCTestCase {
     func testAcceptanceStatistics() {
         let rounds = [SpeculativeRound(drafted: [5, 6, 7], accepted: 2, committed: 3),
                       SpeculativeRound(drafted: [5, 6, 7], accepted: 0, committed: 1),
-                      SpeculativeRound(drafted: [5, 6], accepted: 2, committed: 3)]
+                      SpeculativeRound(drafted: [5, 6], accepted: 2, committed: 3, nodes: 5)]
         let s = AcceptanceStatistics(rounds: rounds)
         XCTAssertEqual(s.rounds, 3)
         XCTAssertEqual(s.tau, 7.0 / 3.0)
@@ -87,7 +87,7 @@ final class LosslessTests: XCTestCase {
         XCTAssertEqual(s.reached, [3, 2, 1])
         XCTAssertEqual(s.accepted, [2, 2, 0])
         XCTAssertEqual(s.positionRates, [2.0 / 3.0, 1.0, 0.0])
-        XCTAssertEqual(s.draftAcceptance, 4.0 / 8.0)
+        XCTAssertEqual(s.draftAcceptance, 4.0 / 11.0)  // the last round verified a tree of 5 nodes
         var merged = AcceptanceStatistics(rounds: Array(rounds[..<1]))
         merged.merge(AcceptanceStatistics(rounds: Array(rounds[1...])))
         XCTAssertEqual(merged, s)
