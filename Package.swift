@@ -66,7 +66,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SpeculativeDecodingTests", dependencies: ["SpeculativeDecoding", "TargetModel", "DraftTraining", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport", "TargetModel", "SafeTensors", "EagleCore", "Shards"]),
+        .testTarget(name: "EagleprepCLITests", dependencies: ["EagleprepCLI", "TestSupport", "TargetModel", "SafeTensors", "EagleCore", "Shards",
+                                                            "PipelineRunner"]),
         .testTarget(name: "PipelineRunnerTests", dependencies: ["PipelineRunner", "EagleCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import PipelineRunner
 import TestSupport
 import XCTest
 
@@ -12,6 +13,19 @@ final class CommandLineTests: CLITestCase {
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("Usage: eagleprep encode --tokenizer PATH"), r.stdout)
         XCTAssertEqual(try run(["encode", "--help"]).stdout, r.stdout)
+    }
+
+    /// Every pipeline key a stage passes on as a command option (`tree_nodes` → `--tree-nodes`) is an option of
+    /// that stage's command, so no pipeline file can hand `run` an option its command rejects.
+    func testEveryPipelineOptionIsAnOptionOfItsCommand() throws {
+        for stage in StageName.allCases {
+            let help = try run(["help", stage.rawValue])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            for key in PipelineSchema.keys(of: stage) where key.isCommandOption {
+                XCTAssertTrue(help.stdout.contains("--\(key.optionName) ") || help.stdout.contains("--\(key.optionName)\n"),
+                              "\(stage): the pipeline key \(key.name) has no --\(key.optionName) in 'eagleprep help \(stage)'")
+            }
+        }
     }
 
     func testUsageErrorsExitTwoWithMessageOnStderr() throws {
