@@ -26,20 +26,12 @@ public struct Segment: Sendable, Equatable {
         self.parents = parents
     }
 
-    /// Depth of each row in the tree (all 0… for consecutive rows: `i`).
+    /// Each row's position minus `startPosition`: its depth in the tree (a root: 0), or `i` for consecutive rows.
     public var depths: [Int] {
         guard let parents else { return Array(0..<count) }
         var d = [Int](repeating: 0, count: count)
         for i in 0..<count where parents[i] >= 0 { d[i] = d[parents[i]] + 1 }
         return d
-    }
-
-    /// Position of row i (RoPE, sliding window).
-    public func position(ofRow i: Int) -> Int {
-        guard let parents else { return startPosition + i }
-        var depth = 0, r = parents[i]
-        while r >= 0 { depth += 1; r = parents[r] }
-        return startPosition + depth
     }
 }
 
