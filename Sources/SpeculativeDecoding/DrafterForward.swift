@@ -48,7 +48,7 @@ extension DrafterModel {
         let qkvOut = FloatBuffer(count: r * width)
         try InferenceKernels.linear(rows: r, out: width, in: 2 * h, x: u.pointer, weight: qkv.pointer, y: qkvOut.pointer,
                                     accumulate: false, threads: threads)
-        // RoPE on q and k at positions start + i; k and v into the cache.
+        // RoPE on q and k at each row's position; k and v into the cache at entries start + i.
         var cs = [Float](repeating: 0, count: half), sn = [Float](repeating: 0, count: half)
         for i in 0..<r {
             let p = Float(tree?.positions[i] ?? start + i)
