@@ -119,10 +119,8 @@ extension DrafterModel {
         }
     }
 
-    /// The `k` most likely draft columns of one output row (`[H]`, pre-norm) under the drafter's softmax, most
-    /// likely first (lower column first on ties, so `k = 1` is `propose`'s argmax), as target ids with their
-    /// log-probabilities.
-    public func candidates(output: UnsafePointer<Float>, count k: Int, threads: Int) throws -> [(token: Int32, logProbability: Float)] {
+    /// `lm_head(norm(out))` of one output row (`[H]`, pre-norm): `[Vd]` logits over the draft vocabulary.
+    private func draftLogits(output: UnsafePointer<Float>, threads: Int) throws -> FloatBuffer {
         let c = configuration
         let normed = FloatBuffer(count: c.hiddenSize)
         InferenceKernels.rmsNorm(output, weight: norm.pointer, out: normed.pointer, outStride: c.hiddenSize, rows: 1,
@@ -130,6 +128,15 @@ extension DrafterModel {
         let logits = FloatBuffer(count: c.draftVocabSize)
         try InferenceKernels.linear(rows: 1, out: c.draftVocabSize, in: c.hiddenSize, x: normed.pointer, weight: lmHead.pointer,
                                     y: logits.pointer, accumulate: false, threads: threads)
+        return logits
+    }
+
+    /// The `k` most likely draft columns of one output row (`[H]`, pre-norm) under the drafter's softmax, most
+    /// likely first (lower column first on ties, so `k = 1` is `propose`'s argmax), as target ids with their
+    /// log-probabilities.
+    public func candidates(output: UnsafePointer<Float>, count k: Int, threads: Int) throws -> [(token: Int32, logProbability: Float)] {
+        let c = configuration
+        let logits = try draftLogits(output: output, threads: threads)
         let v = UnsafeBufferPointer(start: logits.pointer, count: c.draftVocabSize)
         let m = v.max() ?? 0
         var total: Double = 0
@@ -152,12 +159,7 @@ extension DrafterModel {
     /// draft vocabulary (first index on ties), as a target id, with the top-1 − top-2 logit gap.
     public func propose(output: UnsafePointer<Float>, threads: Int) throws -> (token: Int32, draftIndex: Int, margin: Float) {
         let c = configuration
-        let normed = FloatBuffer(count: c.hiddenSize)
-        InferenceKernels.rmsNorm(output, weight: norm.pointer, out: normed.pointer, outStride: c.hiddenSize, rows: 1,
-                                 columns: c.hiddenSize, epsilon: c.rmsNormEps)
-        let logits = FloatBuffer(count: c.draftVocabSize)
-        try InferenceKernels.linear(rows: 1, out: c.draftVocabSize, in: c.hiddenSize, x: normed.pointer, weight: lmHead.pointer,
-                                    y: logits.pointer, accumulate: false, threads: threads)
+        let logits = try draftLogits(output: output, threads: threads)
         let best = InferenceKernels.argmax(logits.pointer, count: c.draftVocabSize)
         var second = -Float.infinity
         for j in 0..<c.draftVocabSize where j != best && logits.pointer[j] > second { second = logits.pointer[j] }
