@@ -119,15 +119,16 @@ extension DrafterModel {
         }
     }
 
-    /// `lm_head(norm(out))` of one output row (`[H]`, pre-norm): `[Vd]` logits over the draft vocabulary.
-    private func draftLogits(output: UnsafePointer<Float>, threads: Int) throws -> FloatBuffer {
+    /// `lm_head(norm(out))` of `rows` output rows (`[R, H]`, pre-norm): `[R, Vd]` logits over the draft vocabulary,
+    /// the LM head streamed once for all rows and each row computed exactly as it would be alone.
+    private func draftLogits(outputs: UnsafePointer<Float>, rows r: Int, threads: Int) throws -> FloatBuffer {
         let c = configuration
-        let normed = FloatBuffer(count: c.hiddenSize)
-        InferenceKernels.rmsNorm(output, weight: norm.pointer, out: normed.pointer, outStride: c.hiddenSize, rows: 1,
+        let normed = FloatBuffer(count: r * c.hiddenSize)
+        InferenceKernels.rmsNorm(outputs, weight: norm.pointer, out: normed.pointer, outStride: c.hiddenSize, rows: r,
                                  columns: c.hiddenSize, epsilon: c.rmsNormEps)
-        let logits = FloatBuffer(count: c.draftVocabSize)
-        try InferenceKernels.linear(rows: 1, out: c.draftVocabSize, in: c.hiddenSize, x: normed.pointer, weight: lmHead.pointer,
-                                    y: logits.pointer, accumulate: false, threads: threads)
+        let logits = FloatBuffer(count: r * c.draftVocabSize)
+        try InferenceKernels.linear(rows: r, out: c.draftVocabSize, in: c.hiddenSize, x: normed.pointer, weight: lmHead.pointer,
+                                    y: logits.pointer, accumulate: false, threads: threads, rowwise: true)
         return logits
     }
 
@@ -135,31 +136,39 @@ extension DrafterModel {
     /// likely first (lower column first on ties, so `k = 1` is `propose`'s argmax), as target ids with their
     /// log-probabilities.
     public func candidates(output: UnsafePointer<Float>, count k: Int, threads: Int) throws -> [(token: Int32, logProbability: Float)] {
+        try candidates(outputs: output, rows: 1, count: k, threads: threads)[0]
+    }
+
+    /// `candidates(output:count:)` of each of `rows` output rows (`[R, H]`), with one pass over the LM head for all
+    /// of them (a draft-tree level); each row's result equals that of its own call.
+    public func candidates(outputs: UnsafePointer<Float>, rows r: Int, count k: Int, threads: Int) throws -> [[(token: Int32, logProbability: Float)]] {
         let c = configuration
-        let logits = try draftLogits(output: output, threads: threads)
-        let v = UnsafeBufferPointer(start: logits.pointer, count: c.draftVocabSize)
-        let m = v.max() ?? 0
-        var total: Double = 0
-        for x in v { total += Foundation.exp(Double(x - m)) }
-        let logZ = m + Float(Foundation.log(total))
-        // Partial selection: keep the best k (value descending, column ascending) in a small sorted list.
-        var best: [Int] = []
-        best.reserveCapacity(k + 1)
-        for j in 0..<v.count {
-            if best.count == k, let worst = best.last, !(v[j] > v[worst]) { continue }
-            var at = best.count
-            while at > 0 && v[j] > v[best[at - 1]] { at -= 1 }
-            best.insert(j, at: at)
-            if best.count > k { best.removeLast() }
+        let logits = try draftLogits(outputs: outputs, rows: r, threads: threads)
+        return (0..<r).map { row in
+            let v = UnsafeBufferPointer(start: logits.pointer + row * c.draftVocabSize, count: c.draftVocabSize)
+            let m = v.max() ?? 0
+            var total: Double = 0
+            for x in v { total += Foundation.exp(Double(x - m)) }
+            let logZ = m + Float(Foundation.log(total))
+            // Partial selection: keep the best k (value descending, column ascending) in a small sorted list.
+            var best: [Int] = []
+            best.reserveCapacity(k + 1)
+            for j in 0..<v.count {
+                if best.count == k, let worst = best.last, !(v[j] > v[worst]) { continue }
+                var at = best.count
+                while at > 0 && v[j] > v[best[at - 1]] { at -= 1 }
+                best.insert(j, at: at)
+                if best.count > k { best.removeLast() }
+            }
+            return best.map { (draftToTarget[$0], v[$0] - logZ) }
         }
-        return best.map { (draftToTarget[$0], v[$0] - logZ) }
     }
 
     /// The drafter's greedy proposal from one output row (`[H]`, pre-norm): argmax of `lm_head(norm(out))` over the
     /// draft vocabulary (first index on ties), as a target id, with the top-1 − top-2 logit gap.
     public func propose(output: UnsafePointer<Float>, threads: Int) throws -> (token: Int32, draftIndex: Int, margin: Float) {
         let c = configuration
-        let logits = try draftLogits(output: output, threads: threads)
+        let logits = try draftLogits(outputs: output, rows: 1, threads: threads)
         let best = InferenceKernels.argmax(logits.pointer, count: c.draftVocabSize)
         var second = -Float.infinity
         for j in 0..<c.draftVocabSize where j != best && logits.pointer[j] > second { second = logits.pointer[j] }

@@ -16,10 +16,11 @@ enum InferenceKernels {
     /// weight matrix on every call: slower than streaming it once for a handful of rows).
     static let gemmRows = 8
 
-    /// y[R, N] (+)= x[R, K] · W[N, K]ᵀ.
+    /// y[R, N] (+)= x[R, K] · W[N, K]ᵀ. `rowwise`: the matrix-vector loop at any row count, so each row's result
+    /// is bit for bit that of a single-row call (the weight matrix is still streamed once for all rows).
     static func linear(rows r: Int, out n: Int, in k: Int, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-                       y: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int) throws {
-        if r >= gemmRows {
+                       y: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int, rowwise: Bool = false) throws {
+        if r >= gemmRows && !rowwise {
             try BLAS.sgemm(m: r, n: n, k: k, a: UnsafeBufferPointer(start: x, count: r * k),
                            b: UnsafeBufferPointer(start: w, count: n * k), transB: true,
                            c: UnsafeMutableBufferPointer(start: y, count: r * n), beta: accumulate ? 1 : 0)

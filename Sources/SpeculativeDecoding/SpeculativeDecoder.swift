@@ -248,12 +248,13 @@ public struct SpeculativeDecoder {
             let out = try drafter.forward(hidden: hidden, tokens: expand.map { nodes[$0].token }, cache: cache, threads: threads,
                                           tree: DraftTreeRows(prefix: prefix, positions: Array(repeating: prefix + level - 1, count: expand.count),
                                                               ancestors: ancestors))
+            let children = try drafter.candidates(outputs: out.pointer, rows: expand.count, count: shape.topK, threads: threads)
             for (i, v) in expand.enumerated() {
                 let row = FloatBuffer(count: h)
                 row.pointer.update(from: out.pointer + i * h, count: h)
                 nodes[v].entry = start + i
                 nodes[v].output = row
-                for c in try drafter.candidates(output: row.pointer, count: shape.topK, threads: threads) {
+                for c in children[i] {
                     nodes.append(Node(token: c.token, parent: v, level: level + 1, score: nodes[v].score + c.logProbability))
                 }
             }

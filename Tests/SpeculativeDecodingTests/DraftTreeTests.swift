@@ -110,6 +110,30 @@ final class DraftTreeTests: XCTestCase {
         }
     }
 
+    /// A tree level's candidates come from one LM-head pass over all its nodes; each row's tokens and
+    /// log-probabilities equal, bit for bit, those of its own single-row call (10 rows: past the row count at
+    /// which the drafter's projections switch to sgemm, which the LM head must not).
+    func testBatchedCandidatesEqualSingleRowCandidates() throws {
+        let target = try Fixtures.target()
+        let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
+        let h = drafter.configuration.hiddenSize, rows = 10
+        var rng = SystemRandomNumberGenerator()
+        let outputs = (0..<(rows * h)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let together = try outputs.withUnsafeBufferPointer {
+            try drafter.candidates(outputs: $0.baseAddress!, rows: rows, count: 5, threads: 2)
+        }
+        XCTAssertEqual(together.count, rows)
+        for r in 0..<rows {
+            let alone = try outputs.withUnsafeBufferPointer {
+                try drafter.candidates(output: $0.baseAddress! + r * h, count: 5, threads: 1)
+            }
+            XCTAssertEqual(together[r].map(\.token), alone.map(\.token), "row \(r)")
+            XCTAssertEqual(together[r].map(\.logProbability.bitPattern), alone.map(\.logProbability.bitPattern), "row \(r)")
+            XCTAssertEqual(alone.count, 5)
+        }
+        XCTAssertNotEqual(together[0].map(\.token), together[1].map(\.token), "random rows should rank differently")
+    }
+
     func testTreeShapesOutsideTheLimitsAreRefused() throws {
         let target = try Fixtures.target()
         let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
