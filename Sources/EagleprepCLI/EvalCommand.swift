@@ -14,7 +14,7 @@ import TrainingData
 struct EvalCommand: Subcommand {
     static let name = "eval"
     static let summary = "Speculative decoding with target + drafter: lossless check, acceptance length tau, speedup."
-    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--tree-nodes N [--top-k K]] [--max-new-tokens N] [--out FILE.json]"
+    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--tree-nodes N [--top-k K]] [--draft-threshold P] [--max-new-tokens N] [--out FILE.json]"
     static let options: [OptionSpec] = DecodingSetup.options + [
         .value("drafter", "DIR", "Drafter export (config.json + model.safetensors, as 'eagleprep train'/'export' write)."),
         .value("input", "FILE", "Prompts: conversations (JSON array or JSONL) in any format 'tokenize' reads."),
@@ -22,6 +22,7 @@ struct EvalCommand: Subcommand {
         .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth)); a tree's depth."),
         .value("tree-nodes", "N", "Draft a dynamic tree (EAGLE-2) of N candidate tokens per round instead of a chain (at most \(DraftTreeShape.maxNodes))."),
         .value("top-k", "K", "Tree branching: the K best nodes of a level are expanded into their K best children (default 4)."),
+        .value("draft-threshold", "P", "Stop drafting a branch once its draft probability (product over its tokens) is below P, 0 < P < 1 (default: off, full depth)."),
         .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
         .value("limit", "N", "Evaluate only the first N prompts (of those --every selects)."),
         .value("every", "K", "Evaluate conversations 0, K, 2K, … of the input (a spread over a file sorted by category, e.g. MT-bench's 8 × 10)."),
@@ -44,6 +45,11 @@ struct EvalCommand: Subcommand {
     every node as a decoding step would, bit for bit, so the output is still plain greedy decoding; on a CPU its
     cost grows with N. --top-k 1 --tree-nodes K is the chain.
 
+    With --draft-threshold P a round drafts only while the drafter is confident: the chain stops before the
+    first token that takes the product of its draft probabilities below P, and a tree keeps and expands only
+    nodes whose path probability is at least P (a round may then verify no draft: a plain step). Where a
+    verification pass costs more the more rows it has (a CPU), this trades a little tau for cheaper rounds.
+
     Reported per prompt and overall: tau (tokens committed per verification round; 1 = nothing accepted), the
     acceptance rate at each draft position j (accepted / rounds that reached j), wall-clock times and speedup
     (plain / speculative, prefill included in both), and whether the outputs are identical. A divergence is
@@ -60,6 +66,10 @@ struct EvalCommand: Subcommand {
         let topK = try args.int("top-k", range: 1...DraftTreeShape.maxTopK)
         if topK != nil && treeNodes == nil { throw UsageError("--top-k shapes a draft tree: give --tree-nodes too") }
         let tree = treeNodes.map { DraftTreeShape(topK: topK ?? 4, nodes: $0) }
+        let threshold = try TrainCommand.double(args, "draft-threshold")
+        if let threshold, !(threshold > 0 && threshold < 1) {
+            throw UsageError("--draft-threshold must be a probability strictly between 0 and 1, got \(threshold)")
+        }
         let maxNew = try args.int("max-new-tokens", default: 256, range: 1...(1 << 20))!
         let limit = try args.int("limit", range: 1...Int.max)
         let every = try args.int("every", default: 1, range: 1...Int.max)!
@@ -76,7 +86,7 @@ struct EvalCommand: Subcommand {
         let setup = try DecodingSetup.load(args, modelPath: modelPath, threads: threads)
         let (tokenizer, renderer, model, stops) = (setup.tokenizer, setup.renderer, setup.model, setup.stopTokens)
         let drafter = try DrafterModel.load(directory: drafterPath, target: model)
-        let decoder = try SpeculativeDecoder(target: model, drafter: drafter, depth: depth, tree: tree, stopTokens: stops, threads: threads)
+        let decoder = try SpeculativeDecoder(target: model, drafter: drafter, depth: depth, tree: tree, draftThreshold: threshold, stopTokens: stops, threads: threads)
 
         // Prompts first (rendering errors surface before any decoding).
         var prompts: [(index: Int, line: Int, ids: [Int32])] = []
@@ -112,6 +122,7 @@ struct EvalCommand: Subcommand {
         ])
         settings["stop_tokens"] = .array(stops.sorted().map { .int(Int($0)) })
         if let tree { settings["tree"] = .object(JSONObject([("top_k", .int(tree.topK)), ("nodes", .int(tree.nodes))])) }
+        if let threshold { settings["draft_threshold"] = .double(threshold) }
         var report = EvaluationReport(settings: settings, depth: depth)
 
         // Warm-up (thread pools, page faults), untimed.

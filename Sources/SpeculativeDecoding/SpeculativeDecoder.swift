@@ -84,12 +84,18 @@ public struct SpeculativeDecoder {
     public var depth: Int
     /// Draft a tree of this shape instead of a chain.
     public var tree: DraftTreeShape?
+    /// Stop drafting a branch once the drafter's probability of it (the product of its tokens' draft
+    /// probabilities from the root) falls below this (0 < p < 1): the chain ends there, a tree keeps and expands only
+    /// nodes at or above it, and a round may verify no draft at all (a plain step). Fewer verified rows when the
+    /// drafter is unsure, so cheaper rounds where a verification pass costs more the more rows it has (a CPU).
+    /// Nil: always the full depth (and the tree's full node count).
+    public var draftThreshold: Double?
     public var stopTokens: Set<Int32>
     public var threads: Int
     let auxLayers: [Int]
 
-    public init(target: TargetModel, drafter: DrafterModel, depth: Int, tree: DraftTreeShape? = nil, stopTokens: Set<Int32>,
-                threads: Int = System.coreCount) throws {
+    public init(target: TargetModel, drafter: DrafterModel, depth: Int, tree: DraftTreeShape? = nil, draftThreshold: Double? = nil,
+                stopTokens: Set<Int32>, threads: Int = System.coreCount) throws {
         guard depth >= 1 && depth <= SpeculativeDecoder.maxDepth else {
             throw SpeculativeDecodingError.invalidRequest("depth must be in 1...\(SpeculativeDecoder.maxDepth), got \(depth)")
         }
@@ -101,10 +107,14 @@ public struct SpeculativeDecoder {
                 throw SpeculativeDecodingError.invalidRequest("tree nodes must be in 1...\(DraftTreeShape.maxNodes), got \(tree.nodes)")
             }
         }
+        if let p = draftThreshold, !(p > 0 && p < 1) {
+            throw SpeculativeDecodingError.invalidRequest("the draft threshold must be a probability strictly between 0 and 1, got \(p)")
+        }
         self.target = target
         self.drafter = drafter
         self.depth = depth
         self.tree = tree
+        self.draftThreshold = draftThreshold
         self.stopTokens = stopTokens
         self.threads = threads
         do { auxLayers = try target.configuration.eagle3AuxiliaryLayers() } catch {
@@ -202,13 +212,25 @@ public struct SpeculativeDecoder {
         var parents: [Int] = [-1]
     }
 
-    /// A chain of `depth` greedy drafts, each output fed back with its token at the next position.
+    /// A chain of `depth` greedy drafts, each output fed back with its token at the next position; with a
+    /// `draftThreshold`, it ends before the first draft that takes the chain's probability below it.
     private func draftChain(depth k: Int, last: FloatBuffer, cache: DrafterCache) throws -> Draft {
         var draft = Draft()
         var hidden = last
+        let floor = draftThreshold.map { Float(Foundation.log($0)) }
+        var logProbability: Float = 0
         for j in 0..<k {
             if j > 0 { hidden = try drafter.forward(hidden: hidden, tokens: [draft.tokens[j - 1]], cache: cache, threads: threads) }
-            draft.tokens.append(try drafter.propose(output: hidden.pointer, threads: threads).token)
+            let token: Int32
+            if let floor {
+                let best = try drafter.candidates(output: hidden.pointer, count: 1, threads: threads)[0]
+                logProbability += best.logProbability
+                if logProbability < floor { break }
+                token = best.token
+            } else {
+                token = try drafter.propose(output: hidden.pointer, threads: threads).token
+            }
+            draft.tokens.append(token)
             draft.parents.append(j)
         }
         return draft
@@ -218,14 +240,16 @@ public struct SpeculativeDecoder {
     /// `last`; each further level expands the `topK` best nodes of the level above (one drafter pass, each node
     /// attending to the committed prefix `0..<prefix` and its ancestors) into their `topK` best children. The
     /// `nodes` best nodes overall by cumulative log-probability (ties: shallower, then earlier) are kept, a node
-    /// only with its parent, and ordered by level.
+    /// only with its parent, and ordered by level. With a `draftThreshold`, nodes below it are neither kept nor
+    /// expanded.
     private func draftTree(shape: DraftTreeShape, depth: Int, last: FloatBuffer, prefix: Int, cache: DrafterCache) throws -> Draft {
         struct Node { var token: Int32; var parent: Int; var level: Int; var score: Float; var entry = -1; var output: FloatBuffer? }
         if depth == 0 { return Draft() }
         let h = drafter.configuration.hiddenSize
+        let floor = draftThreshold.map { Float(Foundation.log($0)) } ?? -.infinity
         var nodes = try drafter.candidates(output: last.pointer, count: shape.topK, threads: threads).map {
             Node(token: $0.token, parent: -1, level: 1, score: $0.logProbability)
-        }
+        }.filter { $0.score >= floor }
         func ranked(_ indices: some Sequence<Int>) -> [Int] {
             indices.sorted { a, b in
                 let x = nodes[a], y = nodes[b]
@@ -234,6 +258,7 @@ public struct SpeculativeDecoder {
         }
         for level in 1..<max(depth, 1) {
             let expand = Array(ranked(nodes.indices.filter { nodes[$0].level == level }).prefix(shape.topK))
+            if expand.isEmpty { break }
             let hidden = FloatBuffer(count: expand.count * h)
             var ancestors: [[Int]] = []
             for (i, v) in expand.enumerated() {
@@ -254,7 +279,7 @@ public struct SpeculativeDecoder {
                 row.pointer.update(from: out.pointer + i * h, count: h)
                 nodes[v].entry = start + i
                 nodes[v].output = row
-                for c in children[i] {
+                for c in children[i] where nodes[v].score + c.logProbability >= floor {
                     nodes.append(Node(token: c.token, parent: v, level: level + 1, score: nodes[v].score + c.logProbability))
                 }
             }

@@ -153,9 +153,9 @@ final class EvalCommandTests: CLITestCase {
         XCTAssertEqual(try indices(["--limit", "3"]), [0, 1, 2])
     }
 
-    /// `--tree-nodes N --top-k K`: tree drafting from the command line. The outputs stay plain greedy decoding
+    /// `--tree-nodes N --top-k K` and `--draft-threshold P` from the command line. The outputs stay plain greedy decoding
     /// (equal to the chain run's), the report names the tree, and no round verifies more than N drafts.
-    func testTreeDraftingIsLosslessAndReported() throws {
+    func testTreeDraftingAndDraftThresholdAreLosslessAndReported() throws {
         let model = try chatModel(weightsFrom: Self.fixtures + "/target", name: "model")
         let input = try write(Self.prompts, to: "prompts.jsonl")
         func report(_ extra: [String]) throws -> JSONValue {
@@ -176,6 +176,18 @@ final class EvalCommandTests: CLITestCase {
             let rounds = try XCTUnwrap(p["rounds"]?.intValue), drafted = try XCTUnwrap(p["drafted_tokens"]?.intValue)
             XCTAssertLessThanOrEqual(drafted, 7 * rounds)
             XCTAssertGreaterThan(drafted, 4 * rounds - 4, "a 7-node tree verifies more drafts per round than a 4-chain")
+        }
+
+        // --draft-threshold: recorded, lossless, fewer drafts per round than the full chain; not a probability: refused.
+        let sure = try report(["--draft-threshold", "0.5"])
+        XCTAssertEqual(sure["draft_threshold"]?.doubleValue, 0.5)
+        XCTAssertEqual(outputs(sure), outputs(chain))
+        let drafts = { (r: JSONValue) in (r["prompts"]?.arrayValue ?? []).reduce(0) { $0 + ($1["drafted_tokens"]?.intValue ?? 0) } }
+        XCTAssertLessThan(drafts(sure), drafts(chain))
+        for bad in ["0", "1", "-1", "x"] {
+            let r = try run(["eval", "--model", model, "--drafter", Self.fixtures + "/drafter", "--input", input, "--draft-threshold", bad, "--quiet"])
+            XCTAssertEqual(r.status, 2, "--draft-threshold \(bad): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--draft-threshold"), r.stderr)
         }
     }
 }
