@@ -18,6 +18,7 @@ struct TokenizeCommand: Subcommand {
         .flag("truncate", "Truncate longer sequences to --max-length instead of dropping them."),
         .flag("any-roles", "Do not require user/assistant alternation (default: required in reference mode)."),
         .flag("ignore-tools", "Do not pass records' tool definitions to the template (the reference ignores them)."),
+        .flag("drop-duplicates", "Drop a sample whose token ids and loss mask equal an earlier one's (reported, counted as rejected 'duplicate')."),
         .value("end-of-turn", "TOKEN", "The template's end-of-turn token (default: detected from a probe render)."),
         .value("date", "YYYY-MM-DD", "The date strftime_now returns (default: today; recorded in the manifest)."),
         .value("shard-size", "N", "Samples per shard (default 4096)."),
@@ -77,7 +78,8 @@ struct TokenizeCommand: Subcommand {
             ("date", .string(String(format: "%04d-%02d-%02d", date.year, date.month, date.day))),
         ])
         let settings = TokenizeSettings(inputs: inputs, format: format, options: options, samplesPerShard: shardSize,
-                                        workerIndex: workerIndex, workerCount: workerCount, identity: identity)
+                                        workerIndex: workerIndex, workerCount: workerCount, dropDuplicates: args.flag("drop-duplicates"),
+                                        identity: identity)
         let rejects: BufferedOutput? = try args.string("rejects").map { path in
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }

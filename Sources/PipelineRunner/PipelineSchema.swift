@@ -65,6 +65,7 @@ public enum PipelineSchema {
                 KeySpec("truncate", .bool, "Truncate longer sequences instead of dropping them."),
                 KeySpec("any_roles", .bool, "Do not require user/assistant alternation."),
                 KeySpec("ignore_tools", .bool, "Do not pass tool definitions to the template."),
+                KeySpec("drop_duplicates", .bool, "Drop samples whose tokens and loss mask equal an earlier one's (repeated conversations)."),
                 KeySpec("shard_size", .integer(1...(1 << 24)), "Samples per token shard (default 4096)."),
             ]
         case .vocab:

@@ -11,17 +11,22 @@ public struct TokenizeSettings: Sendable {
     public var samplesPerShard: Int
     public var workerIndex: Int
     public var workerCount: Int
+    /// Drop a sample whose token ids and loss mask equal an earlier one's (counted as rejected `duplicate`), so
+    /// repeated conversations are neither over-weighted nor on both sides of a train/validation split. Within
+    /// this run (this worker's records) only.
+    public var dropDuplicates: Bool
     /// Identity of tokenizer and template (hashes, end-of-turn id), recorded and compared on resume.
     public var identity: JSONObject
 
     public init(inputs: [String], format: ConversationFormat?, options: SampleOptions, samplesPerShard: Int = 4096,
-                workerIndex: Int = 0, workerCount: Int = 1, identity: JSONObject) {
+                workerIndex: Int = 0, workerCount: Int = 1, dropDuplicates: Bool = false, identity: JSONObject) {
         self.inputs = inputs
         self.format = format
         self.options = options
         self.samplesPerShard = samplesPerShard
         self.workerIndex = workerIndex
         self.workerCount = workerCount
+        self.dropDuplicates = dropDuplicates
         self.identity = identity
     }
 
@@ -43,6 +48,7 @@ public struct TokenizeSettings: Sendable {
         o["render_tools"] = .bool(options.renderTools)
         o["samples_per_shard"] = .int(samplesPerShard)
         o["worker"] = .string("\(workerIndex)/\(workerCount)")
+        if dropDuplicates { o["drop_duplicates"] = .bool(true) }  // absent when off: manifests from before the option stay valid
         return o
     }
 }
@@ -94,7 +100,8 @@ public struct TokenizeStage {
             }
             if existing["complete"] == .bool(true) { return TokenizeCounts(json: existing["counts"] ?? .null) }
         }
-        var state = RunState(directory: outputDirectory, settingsHash: settingsHash, samplesPerShard: settings.samplesPerShard)
+        var state = RunState(directory: outputDirectory, settingsHash: settingsHash, samplesPerShard: settings.samplesPerShard,
+                             duplicates: settings.dropDuplicates ? DuplicateFilter() : nil, inputs: settings.inputs)
         try state.resume()
 
         let start = Date()
@@ -148,11 +155,15 @@ public struct TokenizeStage {
         var writer: TokenShardWriter?
         var shardTokens = 0
         var shardSupervised = 0
+        var duplicates: DuplicateFilter?
+        let inputs: [String]
 
-        init(directory: String, settingsHash: String, samplesPerShard: Int) {
+        init(directory: String, settingsHash: String, samplesPerShard: Int, duplicates: DuplicateFilter?, inputs: [String]) {
             self.directory = directory
             self.settingsHash = settingsHash
             self.samplesPerShard = samplesPerShard
+            self.duplicates = duplicates
+            self.inputs = inputs
         }
 
         /// Keeps the leading run of complete shards written with these settings (and this build's shard version);
@@ -163,6 +174,12 @@ public struct TokenizeStage {
                   let end = r.metadata["end_record"]?.intValue {
                 counts = TokenizeCounts(json: r.metadata["counts_after"] ?? .null)
                 resumeRecord = end
+                if duplicates != nil {  // the kept samples' keys, so a resumed run drops what a whole run would
+                    for k in 0..<r.count {
+                        let s = try r.sample(k)
+                        _ = duplicates!.insert(ids: s.ids, mask: s.lossMask, file: s.sourceFile, line: s.sourceLine)
+                    }
+                }
                 shards.append(TokenizeStage.shardEntry(shards.count, r.count, r.metadata))
             }
             for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix("tokens-") {
@@ -183,6 +200,12 @@ public struct TokenizeStage {
                 counts.rejected[reason.rawValue, default: 0] += 1
                 report("\(c.source):\(c.line): \(reason.rawValue): \(detail)")
             case (.success(let c), .sample(let ids, let mask, let truncated, let special)?):
+                if duplicates != nil, let earlier = duplicates!.insert(ids: ids, mask: mask, file: UInt32(fileIndex), line: UInt64(c.line)) {
+                    counts.rejected["duplicate", default: 0] += 1
+                    let path = Int(earlier.file) < inputs.count ? inputs[Int(earlier.file)] : "input \(earlier.file)"
+                    report("\(c.source):\(c.line): duplicate: the same tokens and loss mask as \(path):\(earlier.line)")
+                    return
+                }
                 if writer == nil { writer = try TokenShardWriter(path: directory + "/" + TokenizeStage.shardName(shards.count)) }
                 let supervised = mask.reduce(0) { $0 + Int($1) }
                 counts.kept += 1

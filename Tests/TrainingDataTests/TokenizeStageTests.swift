@@ -154,6 +154,56 @@ final class TokenizeStageTests: XCTestCase {
         }
     }
 
+    /// `dropDuplicates`: records 25… repeat records 0…24 (record 25 + k = record k, so the copies start in a
+    /// later shard than their originals); a record with the same question but another answer is not a duplicate.
+    /// Only first occurrences are kept, each drop is reported with the earlier line, and a resumed run (the filter
+    /// rebuilt from the kept shards) writes the same bytes.
+    func testDropDuplicatesKeepsFirstOccurrencesAndResumes() throws {
+        var lines: [String] = []
+        for i in 0..<60 {
+            let k = i % 25
+            lines.append(#"{"messages": [{"role": "user", "content": "question \#(k)"}, {"role": "assistant", "content": "answer \#(k)"}]}"#)
+        }
+        lines.append(#"{"messages": [{"role": "user", "content": "question 3"}, {"role": "assistant", "content": "another answer"}]}"#)
+        let input = dir + "/dups.jsonl"
+        try FileIO.writeAtomically(path: input, bytes: Array(lines.joined(separator: "\n").utf8))
+        func run(_ out: String, drop: Bool) throws -> (TokenizeCounts, [String]) {
+            let settings = TokenizeSettings(inputs: [input], format: nil, options: SampleOptions(systemPrompt: .none), samplesPerShard: 10,
+                                            dropDuplicates: drop, identity: JSONObject([("tokenizer_sha256", .string("t"))]))
+            var stage = TokenizeStage(settings: settings, outputDirectory: out, threads: 2)
+            stage.batchSize = 7
+            var problems: [String] = []
+            let counts = try stage.run(builder: builder(), onRecordProblem: { problems.append($0) })
+            return (counts, problems)
+        }
+        let (all, none) = try run(dir + "/all", drop: false)
+        XCTAssertEqual(all.kept, 61)
+        XCTAssertEqual(none, [])
+        let (kept, problems) = try run(dir + "/dedup", drop: true)
+        XCTAssertEqual(kept.kept, 26)
+        XCTAssertEqual(kept.rejected, ["duplicate": 35])
+        XCTAssertEqual(problems.count, 35)
+        XCTAssertTrue(problems[0].hasSuffix(":26: duplicate: the same tokens and loss mask as \(input):1"), problems[0])
+        XCTAssertTrue(problems[34].hasSuffix(":60: duplicate: the same tokens and loss mask as \(input):10"), problems[34])
+        var lineNumbers: [UInt64] = []
+        for k in 0..<3 {
+            let r = try TokenShardReader(path: dir + "/dedup/" + TokenizeStage.shardName(k))
+            for j in 0..<r.count { lineNumbers.append(try r.sample(j).sourceLine) }
+        }
+        XCTAssertEqual(lineNumbers, Array(1...25) + [61])
+        let manifest = try JSONParser.parse(bytes: FileIO.readAll(path: dir + "/dedup/manifest.json"))
+        XCTAssertEqual(manifest["settings"]?["drop_duplicates"], .bool(true))
+        XCTAssertNil(try JSONParser.parse(bytes: FileIO.readAll(path: dir + "/all/manifest.json"))["settings"]?["drop_duplicates"])
+
+        // Resume after losing the manifest and the last shard: the same bytes.
+        let whole = try files(dir + "/dedup")
+        try FileManager.default.removeItem(atPath: dir + "/dedup/manifest.json")
+        try FileManager.default.removeItem(atPath: dir + "/dedup/" + TokenizeStage.shardName(2))
+        let (again, _) = try run(dir + "/dedup", drop: true)
+        XCTAssertEqual(again, kept)
+        XCTAssertEqual(try files(dir + "/dedup"), whole)
+    }
+
     func testWorkersSplitTheInput() throws {
         let input = try writeInput()
         let w0 = try runStage(dir + "/w0", input: input, threads: 1, worker: (0, 2))
