@@ -17,7 +17,8 @@ layout that `eagleprep eval`, SGLang, vLLM and the EAGLE code load.
 --config: a drafter config.json (e.g. the one `eagleprep train` exported): heads, key/value heads, MLP width, RMS
 epsilon and RoPE theta come from it, and the export carries it. --validation-fraction/--split-seed hold out exactly
 the samples `eagleprep train --validation-fraction F --seed S` holds out (the same seeded SplitMix64 shuffle), train
-on the rest and report per-position validation accuracy; --evaluate DIR only computes those figures for an export.
+on the rest and report per-position validation accuracy; --evaluate DIR only computes those figures for an export,
+over the whole validation split and over its sequences that have no exact copy among the training sequences.
 --schedule/--lr/--warmup/--min-lr follow `eagleprep train`'s formulas. Sequences are read in a seeded order per
 epoch, split across ranks by `RANK`/`WORLD_SIZE` (gradients are not all-reduced here: one rank is the example).
 Needs torch, numpy, zstandard and safetensors (and gguf for a .gguf target); run from the repository root.
@@ -150,6 +151,22 @@ def validate(W, data, indices, losses):
     return {"sequences": len(indices), "loss": round(loss / n, 6), "acc": [round(x / n, 4) for x in accs or []]}
 
 
+def unseen(data, train_ids, valid_ids):
+    """The validation indices whose token ids equal no training sequence's: a dataset that repeats conversations
+    puts copies on both sides of the split, and a drafter scores far better on what it was trained on. Only
+    sequences of equal length (read from the shard index) are decoded and compared."""
+    dd = data.data
+    by_length = {}
+    for k in train_ids:
+        by_length.setdefault(dd.length(k), []).append(k)
+    out = []
+    for k in valid_ids:
+        ids = dd.sample(k)["ids"]
+        if not any(np.array_equal(ids, dd.sample(j)["ids"]) for j in by_length.get(len(ids), [])):
+            out.append(k)
+    return out
+
+
 def export(W, c, vocab, config, out):
     """SPEC §11: F16 weights, I64 d2t, BOOL t2d, config.json (no rope_theta: EAGLE's inference code would use one,
     and `eagleprep eval` refuses it); written to OUT.partial, then each file moved into OUT."""
@@ -253,7 +270,9 @@ def main():
             raise SystemExit("--evaluate needs --validation-fraction > 0")
         w = load_file(os.path.join(args.evaluate, "model.safetensors"))
         W = {n: w[n].to(torch.float32) for n in drafter_ref.PARAM_NAMES}
-        print(json.dumps({"evaluate": args.evaluate, "valid": validate(W, data, valid_ids, losses)}), flush=True)
+        fresh = unseen(data, train_ids, valid_ids)
+        print(json.dumps({"evaluate": args.evaluate, "valid": validate(W, data, valid_ids, losses),
+                          "valid_unseen": validate(W, data, fresh, losses)}), flush=True)
         return
 
     W = {n: w.requires_grad_(True) for n, w in drafter_ref.init_weights(c, args.seed).items()}
