@@ -1,9 +1,9 @@
 import EagleCore
-import TokenShards
 
 /// Exact-duplicate detection for `tokenize --drop-duplicates`: a sample is a duplicate when its token ids and loss
-/// mask equal an earlier sample's. Keyed by the first 128 bits of SHA-256 over both (16 bytes per kept sample;
-/// an accidental collision needs ~2⁶⁴ samples), each key remembering where its first sample came from.
+/// mask equal an earlier sample's. Keyed by the first 128 bits of SHA-256 over the length, the ids (in memory
+/// order) and the mask (an accidental collision needs ~2⁶⁴ samples); each key remembers where its first sample
+/// came from (≈ 32 bytes per kept sample plus the dictionary's overhead).
 struct DuplicateFilter {
     private var first: [SIMD2<UInt64>: (file: UInt32, line: UInt64)] = [:]
 
