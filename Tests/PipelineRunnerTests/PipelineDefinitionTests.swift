@@ -35,7 +35,7 @@ final class PipelineDefinitionTests: XCTestCase {
     func testUnknownKeysAndBadValuesNameTheKeyPath() {
         let base = #""model": "m", "out": "o""#
         XCTAssertEqual(message("{\(base), \"stages\": {\"tokenize\": {\"input\": \"x\", \"mask\": \"assistant\"}}}"),
-                       "p.json: stages.tokenize.mask: unknown key (known for tokenize: input, format, mask_mode, system_prompt, max_length, truncate, any_roles, ignore_tools, shard_size)")
+                       "p.json: stages.tokenize.mask: unknown key (known for tokenize: input, format, mask_mode, system_prompt, max_length, truncate, any_roles, ignore_tools, drop_duplicates, shard_size)")
         XCTAssertEqual(message("{\(base), \"stage\": {}}"),
                        "p.json: stage: unknown key (known: model, out, threads, date, description, stages, slurm)")
         XCTAssertEqual(message("{\(base), \"slurm\": [1]}"), "p.json: slurm: expected an object (job resources for eagleprep slurm), found an array")
