@@ -90,6 +90,8 @@ public struct SpeculativeDecoder {
     /// drafter is unsure, so cheaper rounds where a verification pass costs more the more rows it has (a CPU).
     /// Nil: always the full depth (and the tree's full node count).
     public var draftThreshold: Double?
+    /// `log(draftThreshold)`: the floor for a branch's cumulative draft log-probability.
+    private var logThreshold: Float? { draftThreshold.map { Float(Foundation.log($0)) } }
     public var stopTokens: Set<Int32>
     public var threads: Int
     let auxLayers: [Int]
@@ -217,7 +219,7 @@ public struct SpeculativeDecoder {
     private func draftChain(depth k: Int, last: FloatBuffer, cache: DrafterCache) throws -> Draft {
         var draft = Draft()
         var hidden = last
-        let floor = draftThreshold.map { Float(Foundation.log($0)) }
+        let floor = logThreshold
         var logProbability: Float = 0
         for j in 0..<k {
             if j > 0 { hidden = try drafter.forward(hidden: hidden, tokens: [draft.tokens[j - 1]], cache: cache, threads: threads) }
@@ -246,7 +248,7 @@ public struct SpeculativeDecoder {
         struct Node { var token: Int32; var parent: Int; var level: Int; var score: Float; var entry = -1; var output: FloatBuffer? }
         if depth == 0 { return Draft() }
         let h = drafter.configuration.hiddenSize
-        let floor = draftThreshold.map { Float(Foundation.log($0)) } ?? -.infinity
+        let floor = logThreshold ?? -.infinity
         var nodes = try drafter.candidates(output: last.pointer, count: shape.topK, threads: threads).map {
             Node(token: $0.token, parent: -1, level: 1, score: $0.logProbability)
         }.filter { $0.score >= floor }

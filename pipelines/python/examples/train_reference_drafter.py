@@ -156,13 +156,19 @@ def unseen(data, train_ids, valid_ids):
     puts copies on both sides of the split, and a drafter scores far better on what it was trained on. Only
     sequences of equal length (read from the shard index) are decoded and compared."""
     dd = data.data
-    by_length = {}
+    by_length, decoded = {}, {}
     for k in train_ids:
         by_length.setdefault(dd.length(k), []).append(k)
+
+    def ids(j):  # each training sequence decoded at most once
+        if j not in decoded:
+            decoded[j] = dd.sample(j)["ids"]
+        return decoded[j]
+
     out = []
     for k in valid_ids:
-        ids = dd.sample(k)["ids"]
-        if not any(np.array_equal(ids, dd.sample(j)["ids"]) for j in by_length.get(len(ids), [])):
+        mine = dd.sample(k)["ids"]
+        if not any(np.array_equal(mine, ids(j)) for j in by_length.get(len(mine), [])):
             out.append(k)
     return out
 
