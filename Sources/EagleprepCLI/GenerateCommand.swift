@@ -23,7 +23,7 @@ struct GenerateCommand: Subcommand {
         .value("top-k", "K", "Keep only the K most likely tokens (default 0: all)."),
         .value("seed", "S", "Sampling seed (default 0); each record and turn has its own stream, so results do not depend on batching or resumption."),
         .flag("last-turn-only", "Regenerate only the last assistant turn; earlier ones keep the data's text."),
-        .value("batch-size", "B", "Conversations decoded together (default 16)."),
+        .value("batch-size", "B", "Sequences decoded together (default 16); a finished turn's slot goes at once to the next turn ready (continuous batching)."),
         .flag("quiet", "No progress on stderr."),
         .flag("benchmark", "Measure decoding tokens/s on random prompts instead (--batch-size, --prompt-length, --max-new-tokens)."),
         .value("prompt-length", "L", "--benchmark: prompt tokens (default 128)."),
@@ -33,6 +33,8 @@ struct GenerateCommand: Subcommand {
     earlier turns) rendered with the model's chat template and add_generation_prompt; decoding stops at the
     tokenizer's EOS, the template's end-of-turn token, or --max-new-tokens (then the record gets
     "truncated_turns"). Turns after the last assistant message are kept; no new turns are added.
+    Up to --batch-size turns decode together (continuous batching: a turn that stops hands its slot to the next
+    ready turn at once); records are still written in input order and do not depend on the batch size.
     Re-running into an existing --out resumes after the last complete record (a partial last line is removed).
     """
 
@@ -74,22 +76,16 @@ struct GenerateCommand: Subcommand {
         let start = Date()
         var lastReport = Date.distantPast
         var records = 0, skipped = 0, rejected = 0, generated = 0
-        var batch: [Conversation] = []
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            let done = try regenerate(batch, generator: generator, renderer: renderer, tokenizer: tokenizer, stops: stops,
-                                      maxNew: maxNew, lastTurnOnly: lastTurnOnly)
-            for (conversation, (messages, truncated, tokens)) in zip(batch, done) {
-                var record = JSONObject([("index", JSONValue.int(conversation.index)),
-                                         ("messages", JSONValue.array(messages.map { JSONValue.object($0) }))])
-                if let tools = conversation.tools { record["tools"] = JSONValue.array(tools) }
-                if truncated > 0 { record["truncated_turns"] = JSONValue.int(truncated) }
-                try output.write(JSONWriter.string(.object(record)) + "\n")
-                generated += tokens
-            }
+        let regenerator = ConversationRegenerator(batch: ContinuousBatch(generator: generator, slots: batchSize, maxNewTokens: maxNew),
+                                                  renderer: renderer, tokenizer: tokenizer, lastTurnOnly: lastTurnOnly) { done in
+            var record = JSONObject([("index", JSONValue.int(done.conversation.index)),
+                                     ("messages", JSONValue.array(done.messages.map { JSONValue.object($0) }))])
+            if let tools = done.conversation.tools { record["tools"] = JSONValue.array(tools) }
+            if done.truncated > 0 { record["truncated_turns"] = JSONValue.int(done.truncated) }
+            try output.write(JSONWriter.string(.object(record)) + "\n")
             try output.flush()
-            records += batch.count
-            batch.removeAll()
+            records += 1
+            generated += done.tokens
             if !quiet, Date().timeIntervalSince(lastReport) > 2 {
                 lastReport = Date()
                 let seconds = Date().timeIntervalSince(start)
@@ -103,46 +99,13 @@ struct GenerateCommand: Subcommand {
                 if !quiet { printError("generate: skipped \(rejection)") }
             case .success(let conversation):
                 if let resumeAfter, conversation.index <= resumeAfter { skipped += 1; return }
-                batch.append(conversation)
-                if batch.count >= batchSize { try flush() }
+                try regenerator.add(conversation)
             }
         }
-        try flush()
+        try regenerator.finish()
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "generate: %@: %d records written, %d resumed past, %d rejected; %d tokens in %.1f s (%.1f tokens/s)",
                      out, records, skipped, rejected, generated, seconds, Double(generated) / max(seconds, 1e-9)))
-    }
-
-    /// Regenerates the chosen assistant turns of each conversation, turn by turn, all conversations of the batch
-    /// decoding together. Returns (messages, turns cut at the length limit, tokens generated) per conversation.
-    static func regenerate(_ batch: [Conversation], generator: Generator, renderer: TemplateRenderer, tokenizer: Tokenizer,
-                           stops: Set<Int32>, maxNew: Int, lastTurnOnly: Bool) throws -> [([JSONObject], Int, Int)] {
-        var messages = batch.map(\.messages)
-        var pending: [[Int]] = batch.map { c in
-            let turns = c.messages.indices.filter { c.role(at: $0) == "assistant" }
-            return lastTurnOnly ? Array(turns.suffix(1)) : turns
-        }
-        var truncated = [Int](repeating: 0, count: batch.count), tokens = [Int](repeating: 0, count: batch.count)
-        while true {
-            let active = pending.indices.filter { !pending[$0].isEmpty }
-            if active.isEmpty { break }
-            var prompts: [[Int32]] = [], streams: [UInt64] = []
-            for i in active {
-                let turn = pending[i][0]
-                let text = try renderer.render(messages: Array(messages[i][..<turn]), tools: batch[i].tools, addGenerationPrompt: true)
-                prompts.append(tokenizer.encode(text, addSpecialTokens: false))
-                streams.append(UInt64(batch[i].index) << 20 | UInt64(turn))
-            }
-            let results = try generator.generate(prompts: prompts, maxNewTokens: maxNew, streams: streams)
-            for (r, i) in active.enumerated() {
-                let turn = pending[i].removeFirst()
-                var ids = results[r].tokens
-                if case .stopToken = results[r].stopReason { ids.removeLast() } else { truncated[i] += 1 }
-                tokens[i] += results[r].tokens.count
-                messages[i][turn]["content"] = .string(try tokenizer.decode(ids))
-            }
-        }
-        return batch.indices.map { (messages[$0], truncated[$0], tokens[$0]) }
     }
 
     /// Makes `path` end after its last complete line and returns that line's "index" (nil: start afresh).

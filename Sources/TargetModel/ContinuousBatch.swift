@@ -1,0 +1,135 @@
+import EagleCore
+
+/// One prompt for a `ContinuousBatch`: `id` names it to the caller; `stream` is its sampling stream (as
+/// `Generator.generate`'s `streams`).
+public struct GenerationRequest: Sendable, Equatable {
+    public var id: Int
+    public var prompt: [Int32]
+    public var stream: UInt64
+
+    public init(id: Int, prompt: [Int32], stream: UInt64) {
+        self.id = id
+        self.prompt = prompt
+        self.stream = stream
+    }
+}
+
+/// Continuous batching: up to `slots` sequences decode together, and a sequence that stops frees its slot at once
+/// for the next request, whose prompt is prefilled in the same forward pass as the others' next tokens. A static
+/// batch instead decodes until its longest sequence stops, with fewer and fewer rows per pass (on 2 cores the
+/// SmolLM2 decoding rate is 151 tokens/s at 8 rows, 207 at 32, 297 at 64).
+///
+/// Each sequence gets exactly what `Generator.generate` gives its prompt alone (same greedy choices, same sampling
+/// stream): rows do not interact, and every kernel computes a row the same way whatever else is in the pass.
+public final class ContinuousBatch {
+    public let generator: Generator
+    public let slots: Int
+    public let maxNewTokens: Int
+
+    private struct Active {
+        var request: GenerationRequest
+        var tokens: [Int32] = []
+        var random: SplitMix64
+        /// The prompt is not yet in the cache: the next pass prefills it.
+        var prefill = true
+    }
+
+    private var cache: KVCache
+    private var active: [Active?]
+
+    public init(generator: Generator, slots: Int, maxNewTokens: Int) {
+        precondition(slots >= 1 && maxNewTokens >= 1, "a continuous batch needs a slot and a token")
+        self.generator = generator
+        self.slots = slots
+        self.maxNewTokens = maxNewTokens
+        cache = KVCache(configuration: generator.model.configuration, capacities: Array(repeating: 0, count: slots))
+        active = Array(repeating: nil, count: slots)
+    }
+
+    /// Slots without a sequence.
+    public var freeSlots: Int { active.reduce(0) { $0 + ($1 == nil ? 1 : 0) } }
+    /// Sequences admitted and not yet finished.
+    public var activeCount: Int { slots - freeSlots }
+
+    /// Puts a request into a free slot; its prompt is prefilled by the next `step`.
+    public func admit(_ request: GenerationRequest) throws {
+        guard !request.prompt.isEmpty else { throw ForwardError.invalidSegments("request \(request.id): the prompt is empty") }
+        guard let slot = active.firstIndex(where: { $0 == nil }) else {
+            preconditionFailure("admit: no free slot (check freeSlots first)")
+        }
+        try reserve(request.prompt.count + maxNewTokens)
+        cache.reset(slot: slot)
+        var mixer = SplitMix64(seed: generator.sampling.seed ^ request.stream &* 0xD1B5_4A32_D192_ED03)
+        active[slot] = Active(request: request, random: SplitMix64(seed: mixer.next()))
+    }
+
+    /// One forward pass over every active sequence (prefilling the newly admitted ones) and one new token for each;
+    /// returns the sequences that stopped in it (at a stop token or at `maxNewTokens`), whose slots are free again.
+    public func step() throws -> [(GenerationRequest, GenerationResult)] {
+        var tokens: [Int32] = [], segments: [Segment] = [], rows: [Int] = []
+        for (slot, a) in active.enumerated() {
+            guard let a else { continue }
+            let input = a.prefill ? a.request.prompt : [a.tokens.last!]
+            segments.append(Segment(slot: slot, firstRow: tokens.count, count: input.count, startPosition: cache.lengths[slot]))
+            tokens.append(contentsOf: input)
+            rows.append(slot)
+        }
+        guard !rows.isEmpty else { return [] }
+        let g = generator
+        let out = try g.model.forward(tokens: tokens, segments: segments, cache: cache,
+                                      options: ForwardOptions(finalRows: .lastOfEachSegment, threads: g.threads))
+        var next = [Int32](repeating: 0, count: rows.count)
+        try g.model.logits(final: out.finalHidden!, rowCount: rows.count, threads: g.threads) { chunk in
+            for (j, r) in chunk.rows.enumerated() {
+                if g.sampling.isGreedy {
+                    next[r] = chunk.argmax[j]
+                } else {
+                    let values = UnsafeBufferPointer(rebasing: chunk.values[(j * chunk.columnCount)..<((j + 1) * chunk.columnCount)])
+                    next[r] = Sampler.sample(logits: values, options: g.sampling, random: &active[rows[r]]!.random)
+                }
+            }
+        }
+        var finished: [(GenerationRequest, GenerationResult)] = []
+        for (r, slot) in rows.enumerated() {
+            active[slot]!.prefill = false
+            active[slot]!.tokens.append(next[r])
+            let a = active[slot]!
+            if g.stopTokens.contains(next[r]) {
+                finished.append((a.request, GenerationResult(tokens: a.tokens, stopReason: .stopToken(next[r]))))
+            } else if a.tokens.count >= maxNewTokens {
+                finished.append((a.request, GenerationResult(tokens: a.tokens, stopReason: .length)))
+            } else {
+                continue
+            }
+            active[slot] = nil
+        }
+        return finished
+    }
+
+    /// Grows every slot to hold `tokens` (the cache is rebuilt with the active sequences copied over; capacities
+    /// grow in steps of 256 so that a long prompt now and then does not rebuild it each time).
+    private func reserve(_ tokens: Int) throws {
+        guard tokens > cache.capacities[0] else { return }
+        let capacity = (tokens + 255) / 256 * 256
+        let grown = KVCache(configuration: generator.model.configuration, capacities: Array(repeating: capacity, count: slots))
+        for (slot, a) in active.enumerated() where a != nil && !a!.prefill {
+            grown.copy(slot: slot, from: cache)
+        }
+        cache = grown
+    }
+}
+
+extension KVCache {
+    /// Copies `slot`'s stored tokens (every layer and head) from `other`, whose capacity for it may differ.
+    func copy(slot: Int, from other: KVCache) {
+        let length = other.lengths[slot]
+        precondition(length <= capacities[slot] && !sharedAcrossLayers && !other.sharedAcrossLayers, "KV cache copy: does not fit")
+        for layer in 0..<layerCount {
+            for g in 0..<keyValueHeads {
+                keyBase(layer: layer, slot: slot, head: g).update(from: other.keyBase(layer: layer, slot: slot, head: g), count: length * headDim)
+                valueBase(layer: layer, slot: slot, head: g).update(from: other.valueBase(layer: layer, slot: slot, head: g), count: length * headDim)
+            }
+        }
+        lengths[slot] = length
+    }
+}
