@@ -51,13 +51,16 @@ public final class ContinuousBatch {
     /// Sequences admitted and not yet finished.
     public var activeCount: Int { slots - freeSlots }
 
-    /// Puts a request into a free slot; its prompt is prefilled by the next `step`.
+    /// Puts a request into a free slot; its prompt is prefilled by the next `step`. The slot is the free one with
+    /// the least room that holds prompt + `maxNewTokens`; when none does, the roomiest free slot grows.
     public func admit(_ request: GenerationRequest) throws {
         guard !request.prompt.isEmpty else { throw ForwardError.invalidSegments("request \(request.id): the prompt is empty") }
-        guard let slot = active.firstIndex(where: { $0 == nil }) else {
-            preconditionFailure("admit: no free slot (check freeSlots first)")
-        }
-        try reserve(request.prompt.count + maxNewTokens)
+        let free = active.indices.filter { active[$0] == nil }
+        precondition(!free.isEmpty, "admit: no free slot (check freeSlots first)")
+        let needed = request.prompt.count + maxNewTokens
+        let slot = free.filter { cache.capacities[$0] >= needed }.min { cache.capacities[$0] < cache.capacities[$1] }
+            ?? free.max { cache.capacities[$0] < cache.capacities[$1] }!
+        try reserve(needed, slot: slot)
         cache.reset(slot: slot)
         var mixer = SplitMix64(seed: generator.sampling.seed ^ request.stream &* 0xD1B5_4A32_D192_ED03)
         active[slot] = Active(request: request, random: SplitMix64(seed: mixer.next()))
@@ -106,14 +109,16 @@ public final class ContinuousBatch {
         return finished
     }
 
-    /// Grows every slot to hold `tokens` (the cache is rebuilt with the active sequences copied over; capacities
-    /// grow in steps of 256 so that a long prompt now and then does not rebuild it each time).
-    private func reserve(_ tokens: Int) throws {
-        guard tokens > cache.capacities[0] else { return }
-        let capacity = (tokens + 255) / 256 * 256
-        let grown = KVCache(configuration: generator.model.configuration, capacities: Array(repeating: capacity, count: slots))
-        for (slot, a) in active.enumerated() where a != nil && !a!.prefill {
-            grown.copy(slot: slot, from: cache)
+    /// Grows `slot` to hold `tokens` (in steps of 256, so that slightly longer prompts do not rebuild the cache
+    /// each time): the cache is rebuilt with the active sequences copied over. The cache thus holds, per slot, the
+    /// longest prompt + `maxNewTokens` it has served, not that of the longest prompt in every slot.
+    private func reserve(_ tokens: Int, slot: Int) throws {
+        guard tokens > cache.capacities[slot] else { return }
+        var capacities = cache.capacities
+        capacities[slot] = (tokens + 255) / 256 * 256
+        let grown = KVCache(configuration: generator.model.configuration, capacities: capacities)
+        for (s, a) in active.enumerated() where a != nil && !a!.prefill {
+            grown.copy(slot: s, from: cache)
         }
         cache = grown
     }
