@@ -60,7 +60,7 @@ public final class ContinuousBatch {
         let needed = request.prompt.count + maxNewTokens
         let slot = free.filter { cache.capacities[$0] >= needed }.min { cache.capacities[$0] < cache.capacities[$1] }
             ?? free.max { cache.capacities[$0] < cache.capacities[$1] }!
-        try reserve(needed, slot: slot)
+        reserve(needed, slot: slot)
         cache.reset(slot: slot)
         var mixer = SplitMix64(seed: generator.sampling.seed ^ request.stream &* 0xD1B5_4A32_D192_ED03)
         active[slot] = Active(request: request, random: SplitMix64(seed: mixer.next()))
@@ -112,7 +112,7 @@ public final class ContinuousBatch {
     /// Grows `slot` to hold `tokens` (in steps of 256, so that slightly longer prompts do not rebuild the cache
     /// each time): the cache is rebuilt with the active sequences copied over. The cache thus holds, per slot, the
     /// longest prompt + `maxNewTokens` it has served, not that of the longest prompt in every slot.
-    private func reserve(_ tokens: Int, slot: Int) throws {
+    private func reserve(_ tokens: Int, slot: Int) {
         guard tokens > cache.capacities[slot] else { return }
         var capacities = cache.capacities
         capacities[slot] = (tokens + 255) / 256 * 256
