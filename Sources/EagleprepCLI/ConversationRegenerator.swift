@@ -70,9 +70,8 @@ final class ConversationRegenerator {
     }
 
     private func admitReadyTurns() throws {
-        var i = 0
-        while batch.freeSlots > 0, i < inFlight.count {
-            defer { i += 1 }
+        for i in inFlight.indices {
+            guard batch.freeSlots > 0 else { return }
             guard !inFlight[i].generating, let turn = inFlight[i].pending.first else { continue }
             let r = inFlight[i].result
             let text = try renderer.render(messages: Array(r.messages[..<turn]), tools: r.conversation.tools, addGenerationPrompt: true)

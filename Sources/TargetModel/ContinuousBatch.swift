@@ -62,8 +62,7 @@ public final class ContinuousBatch {
             ?? free.max { cache.capacities[$0] < cache.capacities[$1] }!
         reserve(needed, slot: slot)
         cache.reset(slot: slot)
-        var mixer = SplitMix64(seed: generator.sampling.seed ^ request.stream &* 0xD1B5_4A32_D192_ED03)
-        active[slot] = Active(request: request, random: SplitMix64(seed: mixer.next()))
+        active[slot] = Active(request: request, random: generator.sampling.random(stream: request.stream))
     }
 
     /// One forward pass over every active sequence (prefilling the newly admitted ones) and one new token for each;
@@ -84,12 +83,7 @@ public final class ContinuousBatch {
         var next = [Int32](repeating: 0, count: rows.count)
         try g.model.logits(final: out.finalHidden!, rowCount: rows.count, threads: g.threads) { chunk in
             for (j, r) in chunk.rows.enumerated() {
-                if g.sampling.isGreedy {
-                    next[r] = chunk.argmax[j]
-                } else {
-                    let values = UnsafeBufferPointer(rebasing: chunk.values[(j * chunk.columnCount)..<((j + 1) * chunk.columnCount)])
-                    next[r] = Sampler.sample(logits: values, options: g.sampling, random: &active[rows[r]]!.random)
-                }
+                next[r] = Sampler.next(chunk, row: j, options: g.sampling, random: &active[rows[r]]!.random)
             }
         }
         var finished: [(GenerationRequest, GenerationResult)] = []
@@ -121,20 +115,5 @@ public final class ContinuousBatch {
             grown.copy(slot: s, from: cache)
         }
         cache = grown
-    }
-}
-
-extension KVCache {
-    /// Copies `slot`'s stored tokens (every layer and head) from `other`, whose capacity for it may differ.
-    func copy(slot: Int, from other: KVCache) {
-        let length = other.lengths[slot]
-        precondition(length <= capacities[slot] && !sharedAcrossLayers && !other.sharedAcrossLayers, "KV cache copy: does not fit")
-        for layer in 0..<layerCount {
-            for g in 0..<keyValueHeads {
-                keyBase(layer: layer, slot: slot, head: g).update(from: other.keyBase(layer: layer, slot: slot, head: g), count: length * headDim)
-                valueBase(layer: layer, slot: slot, head: g).update(from: other.valueBase(layer: layer, slot: slot, head: g), count: length * headDim)
-            }
-        }
-        lengths[slot] = length
     }
 }

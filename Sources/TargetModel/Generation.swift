@@ -64,8 +64,7 @@ public struct Generator {
         let cache = KVCache(configuration: model.configuration, capacities: prompts.map { $0.count + maxNewTokens })
         precondition(streams == nil || streams!.count == prompts.count, "one stream id per prompt")
         var random = prompts.indices.map { i in
-            var mixer = SplitMix64(seed: sampling.seed ^ (streams?[i] ?? UInt64(i)) &* 0xD1B5_4A32_D192_ED03)
-            return SplitMix64(seed: mixer.next())
+            sampling.random(stream: streams?[i] ?? UInt64(i))
         }
 
         var active = Array(prompts.indices)
@@ -82,12 +81,7 @@ public struct Generator {
             var next = [Int32](repeating: 0, count: active.count)
             try model.logits(final: out.finalHidden!, rowCount: active.count, threads: threads) { chunk in
                 for (j, r) in chunk.rows.enumerated() {
-                    if sampling.isGreedy {
-                        next[r] = chunk.argmax[j]
-                    } else {
-                        let rowValues = UnsafeBufferPointer(rebasing: chunk.values[(j * chunk.columnCount)..<((j + 1) * chunk.columnCount)])
-                        next[r] = Sampler.sample(logits: rowValues, options: sampling, random: &random[active[r]])
-                    }
+                    next[r] = Sampler.next(chunk, row: j, options: sampling, random: &random[active[r]])
                 }
             }
             var stillActive: [Int] = []
@@ -111,8 +105,24 @@ public struct Generator {
     }
 }
 
+extension SamplingOptions {
+    /// The generator of sampling stream `stream` (a request's own, so its draws do not depend on batching).
+    func random(stream: UInt64) -> SplitMix64 {
+        var mixer = SplitMix64(seed: seed ^ stream &* 0xD1B5_4A32_D192_ED03)
+        return SplitMix64(seed: mixer.next())
+    }
+}
+
 /// Temperature, top-k, top-p and a draw, on one row of logits.
 enum Sampler {
+    /// The next token of row `j` of a logits chunk: its argmax when greedy, else a draw.
+    static func next(_ chunk: LogitsChunk, row j: Int, options: SamplingOptions, random: inout SplitMix64) -> Int32 {
+        if options.isGreedy { return chunk.argmax[j] }
+        let values = UnsafeBufferPointer(rebasing: chunk.values[(j * chunk.columnCount)..<((j + 1) * chunk.columnCount)])
+        return sample(logits: values, options: options, random: &random)
+    }
+
+
     static func sample(logits: UnsafeBufferPointer<Float>, options o: SamplingOptions, random: inout SplitMix64) -> Int32 {
         var candidates: [(id: Int32, logit: Float)] = logits.enumerated().map { (Int32($0.offset), $0.element / o.temperature) }
         // Sort by logit descending, id ascending (a total order, so equal seeds give equal draws).

@@ -28,3 +28,18 @@ extension KVCache {
         }
     }
 }
+
+extension KVCache {
+    /// Copies `slot`'s stored tokens (every layer and head) from `other`, whose capacity for it may differ.
+    func copy(slot: Int, from other: KVCache) {
+        let length = other.lengths[slot]
+        precondition(length <= capacities[slot] && !sharedAcrossLayers && !other.sharedAcrossLayers, "KV cache copy: does not fit")
+        for layer in 0..<layerCount {
+            for g in 0..<keyValueHeads {
+                keyBase(layer: layer, slot: slot, head: g).update(from: other.keyBase(layer: layer, slot: slot, head: g), count: length * headDim)
+                valueBase(layer: layer, slot: slot, head: g).update(from: other.valueBase(layer: layer, slot: slot, head: g), count: length * headDim)
+            }
+        }
+        lengths[slot] = length
+    }
+}
