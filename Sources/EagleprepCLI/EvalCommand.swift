@@ -14,7 +14,7 @@ import TrainingData
 struct EvalCommand: Subcommand {
     static let name = "eval"
     static let summary = "Speculative decoding with target + drafter: lossless check, acceptance length tau, speedup."
-    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--tree-nodes N [--top-k K]] [--draft-threshold P] [--max-new-tokens N] [--out FILE.json]"
+    static let usage = "--model PATH --drafter DIR --input FILE [--depth K] [--tree-nodes N [--top-k K]] [--draft-threshold P|auto] [--max-new-tokens N] [--out FILE.json]"
     static let options: [OptionSpec] = DecodingSetup.options + [
         .value("drafter", "DIR", "Drafter export (config.json + model.safetensors, as 'eagleprep train'/'export' write)."),
         .value("input", "FILE", "Prompts: conversations (JSON array or JSONL) in any format 'tokenize' reads."),
@@ -22,7 +22,7 @@ struct EvalCommand: Subcommand {
         .value("depth", "K", "Tokens drafted per round, chain of K (default 6, at most \(SpeculativeDecoder.maxDepth)); a tree's depth."),
         .value("tree-nodes", "N", "Draft a dynamic tree (EAGLE-2) of N candidate tokens per round instead of a chain (at most \(DraftTreeShape.maxNodes))."),
         .value("top-k", "K", "Tree branching: the K best nodes of a level are expanded into their K best children (default 4)."),
-        .value("draft-threshold", "P", "Stop drafting a branch once its draft probability (product over its tokens) is below P, 0 < P < 1 (default: off, full depth)."),
+        .value("draft-threshold", "P", "Stop drafting a branch once its draft probability (product over its tokens) is below P, 0 < P < 1, or auto: chosen each round from what rounds cost (default: off, full depth)."),
         .value("max-new-tokens", "N", "Longest answer per prompt, in tokens (default 256)."),
         .value("limit", "N", "Evaluate only the first N prompts (of those --every selects)."),
         .value("every", "K", "Evaluate conversations 0, K, 2K, … of the input (a spread over a file sorted by category, e.g. MT-bench's 8 × 10)."),
@@ -49,6 +49,9 @@ struct EvalCommand: Subcommand {
     first token that takes the product of its draft probabilities below P, and a tree keeps and expands only
     nodes whose path probability is at least P (a round may then verify no draft: a plain step). Where a
     verification pass costs more the more rows it has (a CPU), this trades a little tau for cheaper rounds.
+    --draft-threshold auto chooses per round instead: it times the rounds of each prompt by how many rows they
+    verify and keeps a draft when its probability pays for its row at the rate reached so far (the first round
+    verifies everything, the second nothing, to measure both ends), so it needs no tuning on a CPU or a GPU.
 
     Reported per prompt and overall: tau (tokens committed per verification round; 1 = nothing accepted), the
     acceptance rate at each draft position j (accepted / rounds that reached j), wall-clock times and speedup
@@ -66,10 +69,14 @@ struct EvalCommand: Subcommand {
         let topK = try args.int("top-k", range: 1...DraftTreeShape.maxTopK)
         if topK != nil && treeNodes == nil { throw UsageError("--top-k shapes a draft tree: give --tree-nodes too") }
         let tree = treeNodes.map { DraftTreeShape(topK: topK ?? 4, nodes: $0) }
-        let threshold = try TrainCommand.double(args, "draft-threshold")
-        if let threshold, !(threshold > 0 && threshold < 1) {
-            throw UsageError("--draft-threshold must be a probability strictly between 0 and 1, got \(threshold)")
-        }
+        let threshold: DraftThreshold? = try {
+            guard let s = args.string("draft-threshold") else { return nil }
+            if s == "auto" { return .adaptive }
+            guard let p = Double(s), p > 0 && p < 1 else {
+                throw UsageError("--draft-threshold must be auto or a probability strictly between 0 and 1, got '\(s)'")
+            }
+            return .fixed(p)
+        }()
         let maxNew = try args.int("max-new-tokens", default: 256, range: 1...(1 << 20))!
         let limit = try args.int("limit", range: 1...Int.max)
         let every = try args.int("every", default: 1, range: 1...Int.max)!
@@ -122,7 +129,11 @@ struct EvalCommand: Subcommand {
         ])
         settings["stop_tokens"] = .array(stops.sorted().map { .int(Int($0)) })
         if let tree { settings["tree"] = .object(JSONObject([("top_k", .int(tree.topK)), ("nodes", .int(tree.nodes))])) }
-        if let threshold { settings["draft_threshold"] = .double(threshold) }
+        switch threshold {
+        case .fixed(let p): settings["draft_threshold"] = .double(p)
+        case .adaptive: settings["draft_threshold"] = .string("auto")
+        case nil: break
+        }
         var report = EvaluationReport(settings: settings, depth: depth)
 
         // Warm-up (thread pools, page faults), untimed.

@@ -32,8 +32,8 @@ public struct StageOptions: Sendable {
                 if value.boolValue == true { args.append(option) }
             case .path, .paths:
                 for p in resolvedPaths[key] ?? [] { args += [option, p] }
-            case .number:
-                args += [option, value.intValue.map(String.init) ?? value.doubleValue.map { "\($0)" } ?? ""]
+            case .number, .numberOr:
+                args += [option, value.stringValue ?? value.intValue.map(String.init) ?? value.doubleValue.map { "\($0)" } ?? ""]
             case .integer:
                 args += [option, String(value.intValue ?? 0)]
             case .string, .choice:
@@ -158,6 +158,12 @@ public struct PipelineDefinition: Sendable {
                 }
             case .number:
                 guard let v = value.doubleValue, v.isFinite else { throw fail(keyPath, "expected a number, found \(shown)") }
+            case .numberOr(let words):
+                if let s = value.stringValue {
+                    guard words.contains(s) else { throw fail(keyPath, "expected a number or \(words.joined(separator: ", ")), found \(shown)") }
+                } else {
+                    guard let v = value.doubleValue, v.isFinite else { throw fail(keyPath, "expected a number or \(words.joined(separator: ", ")), found \(shown)") }
+                }
             case .bool:
                 guard value.boolValue != nil else { throw fail(keyPath, "expected true or false, found \(shown)") }
             case .path:

@@ -5,6 +5,8 @@ public struct KeySpec: Sendable {
         case choice([String])
         case integer(ClosedRange<Int>)
         case number
+        /// A number, or one of these words.
+        case numberOr([String])
         case bool
         /// A file or directory, relative to the pipeline file unless absolute.
         case path
@@ -115,7 +117,7 @@ public enum PipelineSchema {
                 KeySpec("depth", .integer(1...64), "Draft chain (or tree) depth K (default 6)."),
                 KeySpec("tree_nodes", .integer(1...63), "Draft a dynamic tree of N nodes instead of a chain."),
                 KeySpec("top_k", .integer(1...16), "Tree branching: nodes expanded per level and children per node (default 4)."),
-                KeySpec("draft_threshold", .number, "Stop drafting a branch below this draft probability (0 < p < 1; default off)."),
+                KeySpec("draft_threshold", .numberOr(["auto"]), "Stop drafting a branch below this draft probability (0 < p < 1), or \"auto\": chosen each round from what rounds cost (default off)."),
                 KeySpec("max_new_tokens", .integer(1...(1 << 20)), "Longest answer per prompt (default 256)."),
                 KeySpec("limit", .integer(1...Int.max), "Only the first N prompts (of those `every` selects)."),
                 KeySpec("every", .integer(1...Int.max), "Only conversations 0, K, 2K, … of the input."),

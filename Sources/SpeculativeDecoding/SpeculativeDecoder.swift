@@ -85,18 +85,17 @@ public struct SpeculativeDecoder {
     /// Draft a tree of this shape instead of a chain.
     public var tree: DraftTreeShape?
     /// Stop drafting a branch once the drafter's probability of it (the product of its tokens' draft
-    /// probabilities from the root) falls below this (0 < p < 1): the chain ends there, a tree keeps and expands only
+    /// probabilities from the root) falls below a floor: `.fixed(p)` (0 < p < 1), or `.adaptive`, chosen each round
+    /// from the measured cost of rounds (`AdaptiveDraftBudget`). The chain ends there, a tree keeps and expands only
     /// nodes at or above it, and a round may verify no draft at all (a plain step). Fewer verified rows when the
     /// drafter is unsure, so cheaper rounds where a verification pass costs more the more rows it has (a CPU).
     /// Nil: always the full depth (and the tree's full node count).
-    public var draftThreshold: Double?
-    /// `log(draftThreshold)`: the floor for a branch's cumulative draft log-probability.
-    private var logThreshold: Float? { draftThreshold.map { Float(Foundation.log($0)) } }
+    public var draftThreshold: DraftThreshold?
     public var stopTokens: Set<Int32>
     public var threads: Int
     let auxLayers: [Int]
 
-    public init(target: TargetModel, drafter: DrafterModel, depth: Int, tree: DraftTreeShape? = nil, draftThreshold: Double? = nil,
+    public init(target: TargetModel, drafter: DrafterModel, depth: Int, tree: DraftTreeShape? = nil, draftThreshold: DraftThreshold? = nil,
                 stopTokens: Set<Int32>, threads: Int = System.coreCount) throws {
         guard depth >= 1 && depth <= SpeculativeDecoder.maxDepth else {
             throw SpeculativeDecodingError.invalidRequest("depth must be in 1...\(SpeculativeDecoder.maxDepth), got \(depth)")
@@ -109,7 +108,7 @@ public struct SpeculativeDecoder {
                 throw SpeculativeDecodingError.invalidRequest("tree nodes must be in 1...\(DraftTreeShape.maxNodes), got \(tree.nodes)")
             }
         }
-        if let p = draftThreshold, !(p > 0 && p < 1) {
+        if case .fixed(let p) = draftThreshold, !(p > 0 && p < 1) {
             throw SpeculativeDecodingError.invalidRequest("the draft threshold must be a probability strictly between 0 and 1, got \(p)")
         }
         self.target = target
@@ -154,6 +153,7 @@ public struct SpeculativeDecoder {
         }
         var last = try drafterCatchUp(aux: prefill, rows: Array(0..<prompt.count), tokens: Array(prompt.dropFirst()) + [first], cache: draftCache)
         times.prefill = seconds(clock.now - t0)
+        var budget = draftThreshold == .adaptive ? AdaptiveDraftBudget(maxRows: 1 + (tree?.nodes ?? depth)) : nil
 
         while true {
             let n = prompt.count + result.tokens.count
@@ -162,8 +162,15 @@ public struct SpeculativeDecoder {
 
             // Draft k tokens deep: a chain, or a tree. Row 0 of the draft is x[n−1]; `parents` index rows.
             t0 = clock.now
-            let draft = try tree.map { try draftTree(shape: $0, depth: k, last: last, prefix: n - 1, cache: draftCache) }
-                ?? draftChain(depth: k, last: last, cache: draftCache)
+            let roundStart = t0
+            let draft: Draft
+            if budget?.exploration == .nothing {
+                draft = Draft()
+            } else if let tree {
+                draft = try draftTree(shape: tree, depth: k, last: last, prefix: n - 1, cache: draftCache, floor: logFloor(budget))
+            } else {
+                draft = try draftChain(depth: k, last: last, cache: draftCache, budget: budget)
+            }
             draftCache.truncate(to: n - 1)
             times.draft += seconds(clock.now - t0)
 
@@ -204,6 +211,17 @@ public struct SpeculativeDecoder {
             t0 = clock.now
             last = try drafterCatchUp(aux: verify, rows: path, tokens: committed, cache: draftCache)
             times.draft += seconds(clock.now - t0)
+            budget?.record(rows: rows.count, committed: committed.count, seconds: seconds(clock.now - roundStart))
+        }
+    }
+
+    /// The floor for a branch's cumulative draft log-probability this round: `log(p)` for a fixed threshold, the
+    /// budget's tree floor when adaptive, nil (none) without a threshold.
+    private func logFloor(_ budget: AdaptiveDraftBudget?) -> Float? {
+        switch draftThreshold {
+        case .fixed(let p): return Float(Foundation.log(p))
+        case .adaptive: return budget.map { Float(Foundation.log($0.treeFloor)) }
+        case nil: return nil
         }
     }
 
@@ -214,26 +232,35 @@ public struct SpeculativeDecoder {
         var parents: [Int] = [-1]
     }
 
-    /// A chain of `depth` greedy drafts, each output fed back with its token at the next position; with a
-    /// `draftThreshold`, it ends before the first draft that takes the chain's probability below it.
-    private func draftChain(depth k: Int, last: FloatBuffer, cache: DrafterCache) throws -> Draft {
+    /// A chain of `depth` greedy drafts, each output fed back with its token at the next position; with a fixed
+    /// `draftThreshold`, it ends before the first draft that takes the chain's probability below it; with an
+    /// adaptive one, it drafts while a longer chain could still pay and keeps the prefix the `budget` prefers.
+    private func draftChain(depth k: Int, last: FloatBuffer, cache: DrafterCache, budget: AdaptiveDraftBudget?) throws -> Draft {
         var draft = Draft()
         var hidden = last
-        let floor = logThreshold
+        let floor = logFloor(budget)
         var logProbability: Float = 0
+        var cumulative: [Double] = []
         for j in 0..<k {
+            if let budget, !budget.shouldDraftFurther(cumulative: cumulative, maxDrafts: k) { break }
             if j > 0 { hidden = try drafter.forward(hidden: hidden, tokens: [draft.tokens[j - 1]], cache: cache, threads: threads) }
             let token: Int32
-            if let floor {
+            if budget != nil || floor != nil {
                 let best = try drafter.candidates(output: hidden.pointer, count: 1, threads: threads)[0]
                 logProbability += best.logProbability
-                if logProbability < floor { break }
+                if budget == nil, let floor, logProbability < floor { break }
+                cumulative.append(Double(Foundation.exp(logProbability)))
                 token = best.token
             } else {
                 token = try drafter.propose(output: hidden.pointer, threads: threads).token
             }
             draft.tokens.append(token)
             draft.parents.append(j)
+        }
+        if let budget {
+            let keep = budget.chainLength(cumulative: cumulative)
+            draft.tokens.removeSubrange(keep...)
+            draft.parents.removeSubrange((keep + 1)...)
         }
         return draft
     }
@@ -244,11 +271,11 @@ public struct SpeculativeDecoder {
     /// `nodes` best nodes overall by cumulative log-probability (ties: shallower, then earlier) are kept, a node
     /// only with its parent, and ordered by level. With a `draftThreshold`, nodes below it are neither kept nor
     /// expanded.
-    private func draftTree(shape: DraftTreeShape, depth: Int, last: FloatBuffer, prefix: Int, cache: DrafterCache) throws -> Draft {
+    private func draftTree(shape: DraftTreeShape, depth: Int, last: FloatBuffer, prefix: Int, cache: DrafterCache, floor: Float?) throws -> Draft {
         struct Node { var token: Int32; var parent: Int; var level: Int; var score: Float; var entry = -1; var output: FloatBuffer? }
         if depth == 0 { return Draft() }
         let h = drafter.configuration.hiddenSize
-        let floor = logThreshold ?? -.infinity
+        let floor = floor ?? -.infinity
         var nodes = try drafter.candidates(output: last.pointer, count: shape.topK, threads: threads).map {
             Node(token: $0.token, parent: -1, level: 1, score: $0.logProbability)
         }.filter { $0.score >= floor }

@@ -178,13 +178,17 @@ final class EvalCommandTests: CLITestCase {
             XCTAssertGreaterThan(drafted, 4 * rounds - 4, "a 7-node tree verifies more drafts per round than a 4-chain")
         }
 
-        // --draft-threshold: recorded, lossless, fewer drafts per round than the full chain; not a probability: refused.
+        // --draft-threshold: recorded, lossless, fewer drafts per round than the full chain; not a probability or auto: refused.
         let sure = try report(["--draft-threshold", "0.5"])
         XCTAssertEqual(sure["draft_threshold"]?.doubleValue, 0.5)
         XCTAssertEqual(outputs(sure), outputs(chain))
         let drafts = { (r: JSONValue) in (r["prompts"]?.arrayValue ?? []).reduce(0) { $0 + ($1["drafted_tokens"]?.intValue ?? 0) } }
         XCTAssertLessThan(drafts(sure), drafts(chain))
-        for bad in ["0", "1", "-1", "x"] {
+        // auto: recorded, lossless.
+        let auto = try report(["--draft-threshold", "auto"])
+        XCTAssertEqual(auto["draft_threshold"]?.stringValue, "auto")
+        XCTAssertEqual(outputs(auto), outputs(chain))
+        for bad in ["0", "1", "-1", "x", "Auto"] {
             let r = try run(["eval", "--model", model, "--drafter", Self.fixtures + "/drafter", "--input", input, "--draft-threshold", bad, "--quiet"])
             XCTAssertEqual(r.status, 2, "--draft-threshold \(bad): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("--draft-threshold"), r.stderr)

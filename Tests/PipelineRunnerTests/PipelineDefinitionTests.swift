@@ -56,6 +56,17 @@ final class PipelineDefinitionTests: XCTestCase {
         XCTAssertEqual(message("[1]"), "p.json: expected a JSON object, found an array")
     }
 
+    /// `draft_threshold` is a number or "auto", passed to `eval` as written.
+    func testNumberOrWordKeys() throws {
+        let base = #""model": "m", "out": "o", "stages": {"tokenize": {"input": "x"}, "vocab": {"size": 64}, "dump": {}, "train": {}, "eval": {"input": "p", "draft_threshold": "#
+        for (written, argument) in [("0.25", "0.25"), ("\"auto\"", "auto")] {
+            let d = try parse("{\(base)\(written)}}}")
+            XCTAssertEqual(d.options[.eval]!.commandArguments(skipping: ["input"]), ["--draft-threshold", argument])
+        }
+        XCTAssertEqual(message("{\(base)\"often\"}}}"), "p.json: stages.eval.draft_threshold: expected a number or auto, found \"often\"")
+        XCTAssertEqual(message("{\(base)true}}}"), "p.json: stages.eval.draft_threshold: expected a number or auto, found true")
+    }
+
     func testShippedPipelinesParse() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         for name in ["sample", "smollm2"] {

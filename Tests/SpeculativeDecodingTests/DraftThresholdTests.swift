@@ -12,7 +12,7 @@ final class DraftThresholdTests: XCTestCase {
         let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
         var drafted: [Double: Int] = [:], accepted: [Double: Int] = [:], shortRounds: [Double: Int] = [:]
         for p in [0.0, 0.2, 0.6] {
-            let decoder = try SpeculativeDecoder(target: target, drafter: drafter, depth: 5, draftThreshold: p > 0 ? p : nil,
+            let decoder = try SpeculativeDecoder(target: target, drafter: drafter, depth: 5, draftThreshold: p > 0 ? .fixed(p) : nil,
                                                  stopTokens: golden.stopTokens, threads: 2)
             for c in golden.cases.prefix(4) {
                 let ev = try decoder.evaluate(prompt: c.prompt, maxNewTokens: golden.maxNewTokens)
@@ -47,7 +47,7 @@ final class DraftThresholdTests: XCTestCase {
         let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
         let floor = pow(1 / Double(drafter.configuration.draftVocabSize), 5) / 2
         let plain = try SpeculativeDecoder(target: target, drafter: drafter, depth: 5, stopTokens: golden.stopTokens, threads: 2)
-        let low = try SpeculativeDecoder(target: target, drafter: drafter, depth: 5, draftThreshold: floor, stopTokens: golden.stopTokens, threads: 2)
+        let low = try SpeculativeDecoder(target: target, drafter: drafter, depth: 5, draftThreshold: .fixed(floor), stopTokens: golden.stopTokens, threads: 2)
         for c in golden.cases.prefix(2) {
             XCTAssertEqual(try low.generate(prompt: c.prompt, maxNewTokens: golden.maxNewTokens).rounds,
                            try plain.generate(prompt: c.prompt, maxNewTokens: golden.maxNewTokens).rounds)
@@ -60,12 +60,12 @@ final class DraftThresholdTests: XCTestCase {
         let target = try Fixtures.target()
         let golden = try Fixtures.golden()
         let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
-        let chain = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, draftThreshold: 0.3, stopTokens: golden.stopTokens, threads: 2)
-        let single = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, tree: DraftTreeShape(topK: 1, nodes: 4), draftThreshold: 0.3,
+        let chain = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, draftThreshold: .fixed(0.3), stopTokens: golden.stopTokens, threads: 2)
+        let single = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, tree: DraftTreeShape(topK: 1, nodes: 4), draftThreshold: .fixed(0.3),
                                             stopTokens: golden.stopTokens, threads: 2)
         let shape = DraftTreeShape(topK: 3, nodes: 10)
         let full = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, tree: shape, stopTokens: golden.stopTokens, threads: 2)
-        let pruned = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, tree: shape, draftThreshold: 0.05,
+        let pruned = try SpeculativeDecoder(target: target, drafter: drafter, depth: 4, tree: shape, draftThreshold: .fixed(0.05),
                                             stopTokens: golden.stopTokens, threads: 2)
         var fullNodes = 0, prunedNodes = 0
         for c in golden.cases.prefix(3) {
@@ -84,7 +84,7 @@ final class DraftThresholdTests: XCTestCase {
         let target = try Fixtures.target()
         let drafter = try DrafterModel.load(directory: Fixtures.drafterPath, target: target)
         for p in [0, 1, -0.5, 1.5, Double.nan] {
-            XCTAssertThrowsError(try SpeculativeDecoder(target: target, drafter: drafter, depth: 3, draftThreshold: p, stopTokens: [2]), "\(p)")
+            XCTAssertThrowsError(try SpeculativeDecoder(target: target, drafter: drafter, depth: 3, draftThreshold: .fixed(p), stopTokens: [2]), "\(p)")
         }
     }
 }
