@@ -238,7 +238,7 @@ public struct SpeculativeDecoder {
     private func draftChain(depth k: Int, last: FloatBuffer, cache: DrafterCache, budget: AdaptiveDraftBudget?) throws -> Draft {
         var draft = Draft()
         var hidden = last
-        let floor = logFloor(budget)
+        let floor = budget == nil ? logFloor(nil) : nil  // adaptive: the budget decides instead
         var logProbability: Float = 0
         var cumulative: [Double] = []
         for j in 0..<k {
@@ -248,7 +248,7 @@ public struct SpeculativeDecoder {
             if budget != nil || floor != nil {
                 let best = try drafter.candidates(output: hidden.pointer, count: 1, threads: threads)[0]
                 logProbability += best.logProbability
-                if budget == nil, let floor, logProbability < floor { break }
+                if let floor, logProbability < floor { break }
                 cumulative.append(Double(Foundation.exp(logProbability)))
                 token = best.token
             } else {
