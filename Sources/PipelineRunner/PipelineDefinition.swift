@@ -159,10 +159,8 @@ public struct PipelineDefinition: Sendable {
             case .number:
                 guard let v = value.doubleValue, v.isFinite else { throw fail(keyPath, "expected a number, found \(shown)") }
             case .numberOr(let words):
-                if let s = value.stringValue {
-                    guard words.contains(s) else { throw fail(keyPath, "expected a number or \(words.joined(separator: ", ")), found \(shown)") }
-                } else {
-                    guard let v = value.doubleValue, v.isFinite else { throw fail(keyPath, "expected a number or \(words.joined(separator: ", ")), found \(shown)") }
+                guard value.stringValue.map(words.contains) ?? (value.doubleValue?.isFinite == true) else {
+                    throw fail(keyPath, "expected a number or \(words.joined(separator: ", ")), found \(shown)")
                 }
             case .bool:
                 guard value.boolValue != nil else { throw fail(keyPath, "expected true or false, found \(shown)") }
