@@ -51,7 +51,7 @@ struct EvalCommand: Subcommand {
     verification pass costs more the more rows it has (a CPU), this trades a little tau for cheaper rounds.
     --draft-threshold auto chooses per round instead: it times the rounds of each prompt by how many rows they
     verify and keeps a draft when its probability pays for its row at the rate reached so far (the first round
-    verifies everything, the second nothing, to measure both ends), so it needs no tuning on a CPU or a GPU.
+    verifies everything, the second nothing, to measure both ends), so it needs no tuning per drafter or machine.
 
     Reported per prompt and overall: tau (tokens committed per verification round; 1 = nothing accepted), the
     acceptance rate at each draft position j (accepted / rounds that reached j), wall-clock times and speedup
