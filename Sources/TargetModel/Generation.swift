@@ -122,7 +122,6 @@ enum Sampler {
         return sample(logits: values, options: options, random: &random)
     }
 
-
     static func sample(logits: UnsafeBufferPointer<Float>, options o: SamplingOptions, random: inout SplitMix64) -> Int32 {
         var candidates: [(id: Int32, logit: Float)] = logits.enumerated().map { (Int32($0.offset), $0.element / o.temperature) }
         // Sort by logit descending, id ascending (a total order, so equal seeds give equal draws).
